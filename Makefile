@@ -1,0 +1,49 @@
+# The README's two commands are `make docs` and `make test`; everything else here
+# is for contributors. Each target sets up what it needs on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SPHINXOPTS ?= -j auto
+BUILDDIR ?= _build
+STRICT := -W --keep-going -n
+
+.PHONY: docs test docs-live docs-linkcheck api openapi bench lock system-deps clean
+
+$(BIN)/.installed: requirements/lock.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --editable .
+	touch $@
+
+system-deps:
+	@sh .ci/system-deps
+
+docs: $(BIN)/.installed system-deps  ## build the site, strictly, into _build/html
+	$(BIN)/sphinx-build $(STRICT) $(SPHINXOPTS) -b html . $(BUILDDIR)/html
+	@echo "The site is in $(BUILDDIR)/html/index.html"
+
+test: $(BIN)/.installed system-deps  ## every test: strict build, samples, service, browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+docs-live: $(BIN)/.installed system-deps  ## rebuild and reload in the browser on every save
+	$(BIN)/sphinx-autobuild $(STRICT) . $(BUILDDIR)/live --ignore "agents/*.md" --watch _ext
+
+docs-linkcheck: $(BIN)/.installed system-deps  ## internal links and anchors (no network here)
+	$(BIN)/sphinx-build $(STRICT) -b linkcheck . $(BUILDDIR)/linkcheck
+
+api: $(BIN)/.installed  ## run the reference service on http://127.0.0.1:8000
+	$(BIN)/python -m reference_api
+
+openapi: $(BIN)/.installed  ## regenerate api-examples/openapi.json from the app
+	$(BIN)/python -m reference_api export-openapi
+
+bench: $(BIN)/.installed system-deps  ## clean build vs no-change rebuild
+	$(BIN)/python bench/build_times.py
+
+lock: $(BIN)/.installed  ## re-resolve every pinned dependency to its newest allowed release
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal \
+		--python-version 3.11 --upgrade --quiet -o requirements/lock.txt
+
+clean:
+	rm -rf $(BUILDDIR)

@@ -1,0 +1,125 @@
+"""The ``agentkb`` command line (also ``python -m agentkb``).
+
+Each subcommand is one function decorated with :func:`subcommand`; its docstring is
+its help and the decorator's :class:`Arg` list its arguments, so adding a command
+touches nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .validation import check_folder, definition_paths
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class Arg:
+    """The arguments of one :meth:`argparse.ArgumentParser.add_argument` call."""
+
+    def __init__(self, *names: str, **options: Any) -> None:
+        self.names = names
+        self.options = options
+
+
+_SUBCOMMANDS: dict[str, tuple[Handler, tuple[Arg, ...]]] = {}
+
+
+def subcommand(name: str, *arguments: Arg) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _SUBCOMMANDS[name] = (handler, arguments)
+        return handler
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentkb", description="Tools for Claude Code agent definition files."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (handler, arguments) in _SUBCOMMANDS.items():
+        doc = inspect.cleandoc(handler.__doc__ or "")
+        command = commands.add_parser(
+            name,
+            help=doc.partition("\n")[0] or None,
+            description=doc or None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        for argument in arguments:
+            command.add_argument(*argument.names, **argument.options)
+        command.set_defaults(handler=handler)
+    return parser
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@subcommand(
+    "check",
+    Arg("paths", nargs="+", type=Path, metavar="PATH", help="a definition file, or a folder of them"),
+    Arg("--format", choices=("text", "json"), default="text", help="output format (default: text)"),
+    Arg("--strict", action="store_true", help="exit with status 1 on warnings too"),
+    Arg(
+        "--skills-dir",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="another folder of skills, besides the skills folder next to each agents folder; repeatable",
+    ),
+)
+def check(args: argparse.Namespace) -> int:
+    """Lint agent definition files against Claude Code's sub-agent format.
+
+    Exit status: 0 when there are no errors, 1 when there are errors (or warnings,
+    with --strict), 2 on a usage error.
+    """
+    absent = [path for path in args.paths if not path.exists()]
+    absent += [folder for folder in args.skills_dir if not folder.is_dir()]
+    if absent:
+        for path in absent:
+            print(f"agentkb check: error: no such file or directory: {path}", file=sys.stderr)
+        return 2
+    files = definition_paths(args.paths)
+    _, findings = check_folder(files, skills_dirs=args.skills_dir)
+    findings.sort(key=lambda finding: (str(finding.path), finding.line))
+    errors = sum(finding.severity == "error" for finding in findings)
+    warnings = len(findings) - errors
+    if args.format == "json":
+        report = {
+            "files": [str(path) for path in files],
+            "findings": [finding.as_dict() for finding in findings],
+            "summary": {"files": len(files), "errors": errors, "warnings": warnings},
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        for finding in findings:
+            print(finding)
+        print(
+            f"{_plural(len(files), 'file')} checked: "
+            f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        )
+    return 1 if errors or (args.strict and warnings) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # argparse exits after --help or a usage error; return its status instead so
+        # that callers other than the shell get the documented ``int``.
+        return exc.code if isinstance(exc.code, int) else 2
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

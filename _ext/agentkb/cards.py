@@ -1,0 +1,260 @@
+"""The metadata card on each agent page and the overview of all agents.
+
+Both directives write MyST text and let MyST parse it: the output then uses the
+same card, badge and table markup a hand-written page would.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx import addnodes
+from sphinx.util.docutils import SphinxDirective
+
+from .facts import AgentFacts, measure
+from .ingest import Agent, catalog
+from .validation import normalise_model, parse_tools
+
+SHOWN_FIRST = ("name", "description", "model", "tools", "color", "skills")
+_CSS_COLOR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$")
+_EXAMPLE = re.compile(r"<example>(.*?)</example>", re.S)
+_COMMENTARY = re.compile(r"<commentary>(.*?)</commentary>", re.S)
+
+
+def _inline_code(value: str) -> str:
+    ticks = "``" if "`" in value else "`"
+    pad = " " if ticks == "``" else ""
+    return f"{ticks}{pad}{value}{pad}{ticks}"
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def description_markdown(description: str) -> str:
+    """Descriptions often carry example dialogues; make them read as a list of examples."""
+    text = description.replace("\\n", "\n") if "\\n" in description else description
+    text = _COMMENTARY.sub(lambda m: f"*{m.group(1).strip()}*", text)
+    return _EXAMPLE.sub(
+        lambda m: f"\n\n:::{{admonition}} Example\n{m.group(1).strip()}\n:::\n\n", text
+    )
+
+
+def model_markdown(value: Any) -> str:
+    if value is None:
+        return "{bdg-secondary}`inherit` (not set: the main conversation's model)"
+    info = normalise_model(str(value))
+    if info is None:
+        return f"{{bdg-warning}}`{value}` not a model alias or ID"
+    if info.kind == "alias":
+        return f"{{bdg-info}}`{value}` alias: {info.label}"
+    return f"{{bdg-info}}`{info.label}` model ID {_inline_code(str(value))}"
+
+
+def tools_markdown(agent: Agent) -> str:
+    meta = agent.definition.meta
+    if "tools" not in meta:
+        return "{bdg-secondary}`all tools` (inherited: no `tools` field)"
+    ignored = {f.message for f in agent.findings if f.field == "tools"}
+    badges = []
+    for tool in parse_tools(meta["tools"]):
+        flagged = any(f"'{tool}'" in message for message in ignored)
+        badges.append(f"{{bdg-{'warning' if flagged else 'primary'}}}`{tool}`")
+    return " ".join(badges) or "{bdg-warning}`none`"
+
+
+def color_markdown(value: Any) -> str:
+    text = str(value)
+    if not _CSS_COLOR.match(text):
+        return _inline_code(text)
+    swatch = f'<span class="kb-swatch" style="background-color: {html.escape(text)}"></span>'
+    return f"{swatch} {_inline_code(text)}"
+
+
+def skills_markdown(agent: Agent) -> str:
+    value = agent.definition.meta.get("skills")
+    skills = [value] if isinstance(value, str) else list(value or [])
+    missing = {f.message for f in agent.findings if f.field == "skills"}
+    out = []
+    for skill in skills:
+        note = " {bdg-warning}`not present`" if any(f"'{skill}'" in m for m in missing) else ""
+        out.append(f"{_inline_code(str(skill))}{note}")
+    return ", ".join(out)
+
+
+def other_field_markdown(value: Any) -> str:
+    if isinstance(value, str):
+        return value.replace("\n", " ")
+    return _inline_code(json.dumps(value, default=str))
+
+
+def languages_text(facts: AgentFacts) -> str:
+    if not facts.samples:
+        return "none"
+    return ", ".join(f"{lang} {count}" for lang, count in sorted(facts.languages.items()))
+
+
+def card_markdown(agent: Agent, provenance: dict[str, str] | None) -> str:
+    meta = agent.definition.meta
+    facts = measure(agent.definition.body)
+    source = f"{{download}}`{agent.definition.path.name} <definitions/{agent.definition.path.name}>`"
+    if provenance:
+        source += f" (imported verbatim from {_inline_code(provenance['seed'])})"
+    fields = [
+        f":Name: {_inline_code(str(meta.get('name', '')))}",
+        f":Model: {model_markdown(meta.get('model'))}",
+        f":Tools: {tools_markdown(agent)}",
+    ]
+    if "color" in meta:
+        fields.append(f":Color: {color_markdown(meta['color'])}")
+    if "skills" in meta:
+        fields.append(f":Skills: {skills_markdown(agent)}")
+    fields += [
+        f":{key}: {other_field_markdown(value)}"
+        for key, value in meta.items()
+        if key not in SHOWN_FIRST
+    ]
+    fields += [
+        f":Size: {facts.words:,} words, {facts.sections} sections",
+        f":Code samples: {len(facts.samples)} ({languages_text(facts)})",
+        f":Raw file: {source}",
+    ]
+    parts = [description_markdown(str(meta.get("description", ""))), "", *fields, ""]
+    if agent.findings:
+        parts += [
+            "```{admonition} What `agentkb check` reports for this file",
+            ":class: warning kb-findings",
+            "",
+            *[f"- line {f.line}: {f.message}" for f in agent.findings],
+            "```",
+        ]
+    body = "\n".join(parts)
+    return f"::::::{{container}} kb-agent-card\n{body}\n::::::\n"
+
+
+class _MarkdownDirective(SphinxDirective):
+    def render(self, text: str) -> list[nodes.Node]:
+        container = nodes.container()
+        self.state.nested_parse(StringList(text.splitlines(), source=self.env.docname), 0, container)
+        return container.children
+
+
+class AgentCardDirective(_MarkdownDirective):
+    """The front matter of one agent, as a card at the top of its page."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        cat = catalog(self.env.app)
+        agent = cat.by_slug(self.arguments[0])
+        if agent is None:
+            raise self.error(f"no agent definition with the slug {self.arguments[0]!r}")
+        provenance = cat.provenance.get(agent.slug)
+        return self.render(card_markdown(agent, provenance))
+
+
+def cards_markdown(agents: tuple[Agent, ...]) -> str:
+    cards = []
+    for agent in agents:
+        meta = agent.definition.meta
+        facts = measure(agent.definition.body)
+        summary = description_markdown(str(meta.get("description", ""))).strip()
+        summary = summary.split("\n\n")[0].replace("\n", " ")
+        cards.append(
+            "\n".join(
+                [
+                    f":::{{grid-item-card}} {agent.title}",
+                    f":link: {agent.slug}",
+                    ":link-type: doc",
+                    ":class-card: kb-overview-card",
+                    "",
+                    model_markdown(meta.get("model")),
+                    "",
+                    summary,
+                    "",
+                    f"{facts.words:,} words · {len(facts.samples)} code samples"
+                    + (f" · {len(agent.findings)} check findings" if agent.findings else ""),
+                    ":::",
+                ]
+            )
+        )
+    return "::::{grid} 1 2 2 3\n:gutter: 2\n\n" + "\n\n".join(cards) + "\n::::\n"
+
+
+def comparison_markdown(agents: tuple[Agent, ...]) -> str:
+    rows = [
+        "| Agent | Model | Tools | Skills | Size | Code samples | Topics |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for agent in agents:
+        meta = agent.definition.meta
+        facts = measure(agent.definition.body)
+        tools = parse_tools(meta["tools"]) if "tools" in meta else []
+        skills = meta.get("skills")
+        skills_text = ", ".join([skills] if isinstance(skills, str) else skills or []) or "–"
+        model = meta.get("model")
+        info = normalise_model(str(model)) if model is not None else None
+        model_text = (info.label if info and info.kind == "id" else str(model)) if model else "inherit"
+        rows.append(
+            "| "
+            + " | ".join(
+                _cell(c)
+                for c in (
+                    f"{{doc}}`{agent.title} <{agent.slug}>`",
+                    model_text,
+                    ", ".join(tools) if tools else "all (inherited)",
+                    skills_text,
+                    f"{facts.words:,} words, {facts.sections} sections",
+                    languages_text(facts),
+                    ", ".join(facts.topics) or "–",
+                )
+            )
+            + " |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+class _AllAgentsDirective(_MarkdownDirective):
+    def agents(self) -> tuple[Agent, ...]:
+        overview_docs = getattr(self.env, "agentkb_overview_docs", set())
+        overview_docs.add(self.env.docname)
+        self.env.agentkb_overview_docs = overview_docs
+        agents = catalog(self.env.app).agents
+        for agent in agents:
+            self.env.note_dependency(str(agent.definition.path))
+        return agents
+
+
+class AgentComparisonDirective(_AllAgentsDirective):
+    """One table row per agent, every cell derived from its file."""
+
+    def run(self) -> list[nodes.Node]:
+        return self.render(comparison_markdown(self.agents()))
+
+
+class AgentCardsDirective(_AllAgentsDirective):
+    """Every agent as a card linking to its page; also the agents' (hidden) toctree."""
+
+    def run(self) -> list[nodes.Node]:
+        agents = self.agents()
+        toctree = addnodes.toctree()
+        toctree.attributes.update(
+            parent=self.env.docname,
+            entries=[(None, a.docname) for a in agents],
+            includefiles=[a.docname for a in agents],
+            maxdepth=1,
+            caption=None,
+            glob=False,
+            hidden=True,
+            includehidden=False,
+            numbered=0,
+            titlesonly=False,
+        )
+        wrapper = nodes.compound(classes=["toctree-wrapper"])
+        wrapper.append(toctree)
+        return [wrapper, *self.render(cards_markdown(agents))]

@@ -1,0 +1,130 @@
+"""Read Claude Code agent definition files: YAML front matter plus a Markdown body.
+
+Everything the site shows about an agent is derived from the raw file through
+:func:`load_definition`, so this module is the single place that knows the format.
+Errors carry the file and the line, because a user fixing their own
+``.claude/agents/`` folder needs to know where to look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FENCE = "---"
+
+
+class DefinitionError(Exception):
+    """A definition file that cannot be read at all: no front matter, bad YAML, ..."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AgentDefinition:
+    path: Path
+    meta: dict[str, Any]
+    #: 1-based line of each top-level front-matter key, for messages that point at a field.
+    field_lines: dict[str, int]
+    body: str
+    #: 1-based line number, in the file, of the body's first line.
+    body_start_line: int
+    raw: bytes = field(repr=False)
+
+    @property
+    def slug(self) -> str:
+        return self.path.stem
+
+    @property
+    def name(self) -> str:
+        value = self.meta.get("name")
+        return value if isinstance(value, str) else self.slug
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    def line_of(self, key: str) -> int:
+        """The line of a front-matter field, or the opening fence when it is absent."""
+        return self.field_lines.get(key, 1)
+
+
+def _split(path: Path, text: str) -> tuple[str, int, int]:
+    """Return the front-matter text, the line it starts on, and the body's first line."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip("\r\n") != FENCE:
+        raise DefinitionError(
+            path, 1, "no YAML front matter: the file must start with a line '---'"
+        )
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n") == FENCE:
+            return "".join(lines[1:index]), 2, index + 2
+    raise DefinitionError(
+        path, 1, "the front matter opened on line 1 is never closed with a line '---'"
+    )
+
+
+def _mapping_lines(node: yaml.Node, first_line: int) -> dict[str, int]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        key.value: key.start_mark.line + first_line
+        for key, _ in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+
+
+def parse_definition(path: Path, raw: bytes) -> AgentDefinition:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DefinitionError(path, line, "the file is not valid UTF-8") from None
+    front, front_line, body_line = _split(path, text)
+    try:
+        node = yaml.compose(front, Loader=yaml.SafeLoader)
+        meta = yaml.safe_load(front)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = front_line + (mark.line if mark else 0)
+        reason = exc.problem or exc.context or "malformed YAML"
+        raise DefinitionError(path, line, f"malformed YAML front matter: {reason}") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise DefinitionError(
+            path,
+            front_line,
+            f"the front matter must be a mapping of fields, not a {type(meta).__name__}",
+        )
+    body = "".join(text.splitlines(keepends=True)[body_line - 1 :])
+    return AgentDefinition(
+        path=path,
+        meta=meta,
+        field_lines=_mapping_lines(node, front_line),
+        body=body,
+        body_start_line=body_line,
+        raw=raw,
+    )
+
+
+def load_definition(path: Path | str) -> AgentDefinition:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DefinitionError(path, 1, f"cannot read the file: {exc.strerror}") from None
+    return parse_definition(path, raw)
+
+
+def definition_files(folder: Path) -> list[Path]:
+    """The agent files of a folder, in a stable order (sidecars are not ``.md``)."""
+    return sorted(p for p in folder.glob("*.md") if p.is_file())

@@ -1,0 +1,187 @@
+"""Turn every file in ``agents/definitions/`` into a page of the site.
+
+Sphinx builds documents from files, so for each definition this module keeps a
+tiny generated stub ``agents/<slug>.md`` (git-ignored, rewritten only when it
+would change, so live-reload does not loop). When Sphinx reads a stub, the
+``source-read`` handler swaps in the page text: a title and the metadata card in
+place of the front matter, then the raw body. The front matter is replaced by the
+same number of lines, so a line number in a message about the body is also its
+line in the raw file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+from .definitions import AgentDefinition, definition_files
+from .validation import Finding, check_folder
+
+logger = logging.getLogger(__name__)
+
+STUB_MARKER = "<!-- agentkb: generated from definitions/"
+AGENTS_DIR = "agents"
+PROVENANCE = "provenance.toml"
+
+
+@dataclass(frozen=True)
+class Agent:
+    definition: AgentDefinition
+    docname: str
+    title: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def slug(self) -> str:
+        return self.definition.slug
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All agents of the site, loaded once per build, before any page is read."""
+
+    folder: Path
+    agents: tuple[Agent, ...]
+    errors: tuple[Finding, ...]
+    #: slug -> where the file was imported from, when ``provenance.toml`` records it.
+    provenance: dict[str, dict[str, str]]
+
+    def by_docname(self, docname: str) -> Agent | None:
+        return next((a for a in self.agents if a.docname == docname), None)
+
+    def by_slug(self, slug: str) -> Agent | None:
+        return next((a for a in self.agents if a.slug == slug), None)
+
+
+def catalog(app: Sphinx) -> Catalog:
+    return app.agentkb_catalog  # type: ignore[attr-defined]
+
+
+def _titles(definitions: list[AgentDefinition]) -> dict[str, str]:
+    names = [d.name for d in definitions]
+    return {
+        d.slug: d.name if names.count(d.name) == 1 else f"{d.name} · {d.slug}"
+        for d in definitions
+    }
+
+
+def load_catalog(srcdir: Path, folder: str) -> Catalog:
+    folder_path = srcdir / folder
+    definitions, findings = check_folder(definition_files(folder_path))
+    titles = _titles(definitions)
+    agents = tuple(
+        Agent(
+            definition=d,
+            docname=f"{AGENTS_DIR}/{d.slug}",
+            title=titles[d.slug],
+            findings=tuple(f for f in findings if f.path == d.path),
+        )
+        for d in definitions
+    )
+    loaded = {d.path for d in definitions}
+    errors = tuple(
+        f for f in findings if f.severity == "error" or f.path not in loaded
+    )
+    provenance_file = folder_path / PROVENANCE
+    provenance = (
+        tomllib.loads(provenance_file.read_text("utf-8")) if provenance_file.exists() else {}
+    )
+    return Catalog(folder=folder_path, agents=agents, errors=errors, provenance=provenance)
+
+
+def _stub_text(agent: Agent) -> str:
+    return (
+        f"{STUB_MARKER}{agent.definition.path.name}: edit that file, not this one -->\n"
+    )
+
+
+def write_stubs(srcdir: Path, agents: tuple[Agent, ...]) -> None:
+    out = srcdir / AGENTS_DIR
+    wanted = {f"{a.slug}.md": _stub_text(a) for a in agents}
+    for stale in out.glob("*.md"):
+        if stale.name not in wanted and stale.read_text("utf-8").startswith(STUB_MARKER):
+            stale.unlink()
+    for name, text in wanted.items():
+        path = out / name
+        if not path.exists() or path.read_text("utf-8") != text:
+            path.write_text(text, "utf-8")
+
+
+def on_builder_inited(app: Sphinx) -> None:
+    srcdir = Path(app.srcdir)
+    cat = load_catalog(srcdir, app.config.agentkb_definitions)
+    for finding in cat.errors:
+        # Errors fail a -W build; the warnings of the checker are shown on the page.
+        logger.warning(
+            "%s: %s", finding.code, finding.message,
+            location=f"{finding.path}:{finding.line}",
+            type="agentkb", subtype="definition",
+        )
+    app.agentkb_catalog = cat  # type: ignore[attr-defined]
+    write_stubs(srcdir, cat.agents)
+
+
+_md = MarkdownIt("commonmark")
+
+
+def _promote_h1(body_lines: list[str], body: str) -> None:
+    """The page title is the only H1: a body H1 becomes an H2, its text unchanged."""
+    for token in _md.parse(body):
+        if token.type != "heading_open" or token.tag != "h1" or token.map is None:
+            continue
+        start, end = token.map
+        if token.markup == "#":
+            body_lines[start] = re.sub(r"^(\s{0,3})#(?=\s|$)", r"\1##", body_lines[start])
+        else:
+            underline = end - 1
+            body_lines[underline] = body_lines[underline].replace("=", "-")
+
+
+def page_source(agent: Agent) -> str:
+    """The MyST text Sphinx parses for an agent page, lines aligned with the raw file."""
+    header = [
+        f"# {agent.title}\n",
+        f"```{{agent-card}} {agent.slug}\n",
+        "```\n",
+    ]
+    padding = max(0, agent.definition.body_start_line - 1 - len(header))
+    body = agent.definition.body
+    body_lines = body.splitlines(keepends=True)
+    _promote_h1(body_lines, body)
+    if body_lines and not body_lines[-1].endswith("\n"):
+        body_lines[-1] += "\n"
+    return "".join(header) + "\n" * padding + "".join(body_lines)
+
+
+def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    agent = catalog(app).by_docname(docname)
+    if agent is None:
+        return
+    app.env.note_dependency(str(agent.definition.path))
+    source[0] = page_source(agent)
+
+
+def on_env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """Pages that list all agents are stale whenever an agent appears or goes."""
+    signature = tuple(sorted(a.definition.sha256 for a in catalog(app).agents))
+    previous = getattr(env, "agentkb_signature", None)
+    env.agentkb_signature = signature  # type: ignore[attr-defined]
+    if previous == signature:
+        return []
+    return sorted(getattr(env, "agentkb_overview_docs", set()) & env.found_docs)
+
+
+def setup(app: Sphinx) -> None:
+    app.add_config_value("agentkb_definitions", "agents/definitions", "env", types=[str])
+    app.connect("builder-inited", on_builder_inited)
+    app.connect("source-read", on_source_read)
+    app.connect("env-get-outdated", on_env_get_outdated)
