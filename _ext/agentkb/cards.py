@@ -51,8 +51,10 @@ def model_markdown(value: Any) -> str:
     info = normalise_model(str(value))
     if info is None:
         return f"{{bdg-warning}}`{value}` not a model alias or ID"
+    if info.kind == "alias" and info.family:
+        return f"{{bdg-info}}`{value}` alias for the newest Claude {info.label} model"
     if info.kind == "alias":
-        return f"{{bdg-info}}`{value}` alias: {info.label}"
+        return f"{{bdg-info}}`{value}` {info.label}"
     return f"{{bdg-info}}`{info.label}` model ID {_inline_code(str(value))}"
 
 
@@ -126,12 +128,13 @@ def card_markdown(agent: Agent, provenance: dict[str, str] | None) -> str:
     ]
     parts = [description_markdown(str(meta.get("description", ""))), "", *fields, ""]
     if agent.findings:
+        folder = f"{agent.definition.path.parent}/"
         parts += [
-            "```{admonition} What `agentkb check` reports for this file",
+            ":::{admonition} What `agentkb check` reports for this file",
             ":class: warning kb-findings",
             "",
-            *[f"- line {f.line}: {f.message}" for f in agent.findings],
-            "```",
+            *[f"- line {f.line}: {f.message.replace(folder, '')}" for f in agent.findings],
+            ":::",
         ]
     body = "\n".join(parts)
     return f"::::::{{container}} kb-agent-card\n{body}\n::::::\n"

@@ -85,6 +85,7 @@ ISOLATION_MODES = ("worktree",)
 COLOR_NAMES = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "pink", "white")
 
 _NAME = re.compile(r"[a-z]+(?:-[a-z]+)*")
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz-")
 _MCP_TOOL = re.compile(r"mcp__[\w.*-]+")
 _TOOL_PATTERN = re.compile(r"(?P<tool>\w+)\((?P<pattern>.+)\)")
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
@@ -212,29 +213,34 @@ def _string_list(field: str, value: Any) -> Problem | None:
     return None
 
 
+def _characters(noun: str, chars: Sequence[str]) -> str:
+    listed = ", ".join(map(repr, chars))
+    return f"the {noun} {listed}" if len(chars) == 1 else f"the {noun}s {listed}"
+
+
 def _check_name(field: str, value: Any) -> Iterator[Problem]:
     if not isinstance(value, str):
         yield _wrong_type(field, "a string", value)
         return
     if _NAME.fullmatch(value):
         return
-    faults = []
     if not value:
-        faults.append("it is empty")
+        yield "error", "empty-field", f"field '{field}' is empty"
+        return
+    faults = []
     uppercase = sorted({char for char in value if char.isupper()})
     if uppercase:
-        faults.append("uppercase letters " + ", ".join(map(repr, uppercase)))
-    others = sorted({char for char in value if not (char.islower() or char.isupper() or char == "-")})
+        faults.append(_characters("uppercase letter", uppercase))
+    others = sorted({char for char in value if not (char.isupper() or char in _NAME_CHARACTERS)})
     if others:
-        faults.append("the characters " + ", ".join(map(repr, others)))
+        faults.append(_characters("character", others))
     if value.startswith("-") or value.endswith("-"):
         faults.append("a hyphen at the start or end")
     if "--" in value:
         faults.append("consecutive hyphens")
-    if not faults:
-        faults.append("letters outside a-z")
-    fixed = re.sub(r"[^a-z]+", "-", value.lower()).strip("-")
-    hint = f"; try '{fixed}'" if fixed else ""
+    # Only suggest a name when the fix is mechanical; dropping characters could change its meaning.
+    fixed = re.sub(r"[\s_-]+", "-", value.lower()).strip("-")
+    hint = f"; try '{fixed}'" if _NAME.fullmatch(fixed) else ""
     yield (
         "error",
         "invalid-name",

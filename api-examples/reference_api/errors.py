@@ -1,0 +1,213 @@
+"""One error format for every failure: RFC 9457 problem details.
+
+Domain code raises :class:`ApiError` subclasses; the handlers registered by
+:func:`install_error_handlers` turn those, FastAPI validation errors and Starlette's
+own HTTP errors into ``application/problem+json``. Unexpected exceptions are turned
+into a generic 500 by the request-context middleware, which also logs them.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://agentkb.dev/problems/"
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    BAD_REQUEST = "BAD_REQUEST"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    status: int
+    title: str
+
+
+# Titles are fixed per problem type (RFC 9457 §3.1.3); the occurrence-specific text
+# goes in `detail`.
+PROBLEM_TYPES: Mapping[ErrorCode, ProblemType] = {
+    ErrorCode.VALIDATION_ERROR: ProblemType(422, "Request validation failed"),
+    ErrorCode.BAD_REQUEST: ProblemType(400, "Malformed request"),
+    ErrorCode.UNAUTHENTICATED: ProblemType(401, "Authentication required"),
+    ErrorCode.FORBIDDEN: ProblemType(403, "Permission denied"),
+    ErrorCode.NOT_FOUND: ProblemType(404, "Resource not found"),
+    ErrorCode.METHOD_NOT_ALLOWED: ProblemType(405, "Method not allowed"),
+    ErrorCode.CONFLICT: ProblemType(409, "Resource conflict"),
+    ErrorCode.RATE_LIMITED: ProblemType(429, "Too many requests"),
+    ErrorCode.INTERNAL_ERROR: ProblemType(500, "Internal server error"),
+    ErrorCode.SERVICE_UNAVAILABLE: ProblemType(503, "Service unavailable"),
+}
+_CODE_BY_STATUS = {problem.status: code for code, problem in PROBLEM_TYPES.items()}
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the bad value is, e.g. `body.email` or `query.limit`.")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, extended with a stable `code` and the `request_id`."""
+
+    model_config = ConfigDict(title="Problem")
+
+    type: str = Field(description="URI identifying the problem type.")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="Path of the request that failed.")
+    code: ErrorCode
+    request_id: str = Field(description="Same value as the X-Request-ID response header.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Per-field messages; present on validation errors only."
+    )
+
+
+class ApiError(Exception):
+    code: ErrorCode
+    headers: Mapping[str, str] = {}
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class ValidationFailed(ApiError):
+    code = ErrorCode.VALIDATION_ERROR
+
+
+class Unauthenticated(ApiError):
+    code = ErrorCode.UNAUTHENTICATED
+    # RFC 9110 §11.6.1: a 401 must say how to authenticate.
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class InvalidCredentials(Unauthenticated):
+    # RFC 6750 §3.1: tell the client the token itself was the problem.
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class Forbidden(ApiError):
+    code = ErrorCode.FORBIDDEN
+
+
+class NotFound(ApiError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Conflict(ApiError):
+    code = ErrorCode.CONFLICT
+
+
+def problem_body(
+    code: ErrorCode,
+    detail: str,
+    *,
+    instance: str,
+    request_id: str,
+    errors: Sequence[FieldError] | None = None,
+) -> dict[str, object]:
+    problem = PROBLEM_TYPES[code]
+    return Problem(
+        type=PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
+        title=problem.title,
+        status=problem.status,
+        detail=detail,
+        instance=instance,
+        code=code,
+        request_id=request_id,
+        errors=list(errors) if errors is not None else None,
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def problem_response(
+    request: Request,
+    code: ErrorCode,
+    detail: str,
+    *,
+    errors: Sequence[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = problem_body(
+        code,
+        detail,
+        instance=request.url.path,
+        request_id=request.state.request_id,
+        errors=errors,
+    )
+    return JSONResponse(
+        body,
+        status_code=PROBLEM_TYPES[code].status,
+        headers=dict(headers or {}),
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _field_path(location: Sequence[str | int]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _handle_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return problem_response(request, exc.code, exc.detail, errors=exc.errors, headers=exc.headers)
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Only location and message go back: pydantic's `input` would echo whatever the
+    # client sent, passwords included.
+    errors = [
+        FieldError(
+            field="body" if error["type"] == "json_invalid" else _field_path(error["loc"]),
+            message=error["msg"],
+        )
+        for error in exc.errors()
+    ]
+    return problem_response(
+        request,
+        ErrorCode.VALIDATION_ERROR,
+        "The request contains invalid fields; see `errors`.",
+        errors=errors,
+    )
+
+
+_FRAMEWORK_DETAILS = {
+    404: "No resource exists at this URL.",
+    405: "This URL does not support the {method} method.",
+}
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette raises these itself for unknown routes, wrong methods and unreadable
+    # bodies; they must not bypass the problem format.
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = _CODE_BY_STATUS.get(
+        status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR
+    )
+    template = _FRAMEWORK_DETAILS.get(status)
+    detail = template.format(method=request.method) if template else HTTPStatus(status).phrase
+    return problem_response(request, code, detail, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _handle_api_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)

@@ -1,0 +1,42 @@
+"""Build the site, or a copy of it, the way the README's docs command does."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STRICT = ["-W", "--keep-going", "-n"]
+_NOT_SITE = shutil.ignore_patterns(
+    ".git", ".venv*", "_build", "__pycache__", ".pytest_cache", "node_modules", "*.db", "bench"
+)
+
+
+@dataclass(frozen=True)
+class Build:
+    returncode: int
+    output: str
+    outdir: Path
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line for line in self.output.splitlines() if "WARNING" in line or "ERROR" in line]
+
+
+def sphinx_build(srcdir: Path, outdir: Path, *extra: str, builder: str = "html") -> Build:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", *STRICT, "-q", "-b", builder, *extra, str(srcdir), str(outdir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return Build(proc.returncode, proc.stdout + proc.stderr, outdir)
+
+
+def copy_site(dest: Path) -> Path:
+    """A copy of the site's sources, for tests that change them."""
+    shutil.copytree(ROOT, dest, ignore=_NOT_SITE)
+    return dest

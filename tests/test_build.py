@@ -1,0 +1,33 @@
+from pathlib import Path
+
+from sitebuild import Build, copy_site, sphinx_build
+
+
+def test_the_site_builds_strictly_with_no_warning(site: Build) -> None:
+    assert site.warnings == []
+    assert site.returncode == 0, site.output
+
+
+def test_every_page_of_the_site_is_written(html: Path) -> None:
+    for page in ("index.html", "agents/index.html", "guides/index.html", "api-examples/index.html"):
+        assert (html / page).is_file(), page
+
+
+def _build_with_page(tmp_path: Path, text: str) -> Build:
+    src = copy_site(tmp_path / "src")
+    (src / "guides" / "broken.md").write_text(text, "utf-8")
+    return sphinx_build(src, tmp_path / "out")
+
+
+def test_a_broken_cross_reference_fails_the_build_naming_file_and_line(tmp_path: Path) -> None:
+    build = _build_with_page(tmp_path, "# Broken\n\nSee {doc}`no-such-page`.\n")
+    assert build.returncode != 0
+    assert any("guides/broken.md:3" in w and "no-such-page" in w for w in build.warnings), build.output
+
+
+def test_an_unknown_directive_fails_the_build_naming_file_and_line(tmp_path: Path) -> None:
+    build = _build_with_page(tmp_path, "# Broken\n\ntext\n\n```{no-such-directive}\n```\n")
+    assert build.returncode != 0
+    assert any(
+        "guides/broken.md:5" in w and "no-such-directive" in w for w in build.warnings
+    ), build.output
