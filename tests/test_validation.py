@@ -157,6 +157,9 @@ def test_finding_prints_as_path_line_severity_code_and_message():
     assert str(finding) == "a.md:3: warning[unknown-field]: unknown field 'foo'"
 
 
+ARCHITECT = "name: architect\ndescription: Designs.\n"
+
+
 def write_agent(folder: Path, slug: str, front_matter: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{slug}.md"
@@ -179,7 +182,7 @@ def test_duplicate_name_warns_on_every_file_after_the_first(tmp_path):
 
 def test_skill_in_the_skills_folder_next_to_the_agents_folder_is_found(tmp_path):
     agents = tmp_path / ".claude" / "agents"
-    write_agent(agents, "a", "name: architect\ndescription: Designs.\nskills: software-architect\n")
+    write_agent(agents, "a", ARCHITECT + "skills: software-architect\n")
     skill = tmp_path / ".claude" / "skills" / "software-architect"
     skill.mkdir(parents=True)
     (skill / "SKILL.md").write_text("---\nname: software-architect\n---\n", encoding="utf-8")
@@ -188,7 +191,7 @@ def test_skill_in_the_skills_folder_next_to_the_agents_folder_is_found(tmp_path)
 
 def test_skill_in_an_extra_skills_folder_is_found(tmp_path):
     agents = tmp_path / ".claude" / "agents"
-    write_agent(agents, "a", "name: architect\ndescription: Designs.\nskills: [software-architect]\n")
+    write_agent(agents, "a", ARCHITECT + "skills: [software-architect]\n")
     shared = tmp_path / "shared-skills"
     (shared / "software-architect").mkdir(parents=True)
     (shared / "software-architect" / "SKILL.md").write_text("# Skill\n", encoding="utf-8")
@@ -197,7 +200,7 @@ def test_skill_in_an_extra_skills_folder_is_found(tmp_path):
 
 def test_missing_skill_is_a_warning_naming_the_folders_searched(tmp_path):
     agents = tmp_path / ".claude" / "agents"
-    path = write_agent(agents, "a", "name: architect\ndescription: Designs.\nskills: software-architect\n")
+    path = write_agent(agents, "a", ARCHITECT + "skills: software-architect\n")
     _, findings = check_folder([path])
     assert [str(finding) for finding in findings] == [
         f"{path}:4: warning[missing-skill]: field 'skills': skill 'software-architect' is not "
@@ -265,4 +268,7 @@ def test_tools_string_splits_on_commas_outside_parentheses():
 
 
 def test_tools_list_keeps_its_names_without_surrounding_spaces():
-    assert parse_tools([" Read", "mcp__github__create_issue "]) == ["Read", "mcp__github__create_issue"]
+    assert parse_tools([" Read", "mcp__github__create_issue "]) == [
+        "Read",
+        "mcp__github__create_issue",
+    ]

@@ -9,12 +9,13 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from . import cards, ingest, lexers, links
+from . import cards, conventions, ingest, lexers, links
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     ingest.setup(app)
     lexers.setup(app)
+    conventions.setup(app)
     app.add_transform(links.OutsideLinks)
     app.add_directive("agent-card", cards.AgentCardDirective)
     app.add_directive("agent-cards", cards.AgentCardsDirective)

@@ -64,7 +64,7 @@ def _plural(count: int, noun: str) -> str:
 
 @subcommand(
     "check",
-    Arg("paths", nargs="+", type=Path, metavar="PATH", help="a definition file, or a folder of them"),
+    Arg("paths", nargs="+", type=Path, metavar="PATH", help="a definition file or a folder of them"),
     Arg("--format", choices=("text", "json"), default="text", help="output format (default: text)"),
     Arg("--strict", action="store_true", help="exit with status 1 on warnings too"),
     Arg(
@@ -73,7 +73,7 @@ def _plural(count: int, noun: str) -> str:
         type=Path,
         default=[],
         metavar="DIR",
-        help="another folder of skills, besides the skills folder next to each agents folder; repeatable",
+        help="an extra folder of skills to search; repeatable",
     ),
 )
 def check(args: argparse.Namespace) -> int:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+from myst_parser.mdit_to_docutils.base import compute_unique_slug
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -32,6 +34,15 @@ PROVENANCE = "provenance.toml"
 
 
 @dataclass(frozen=True)
+class Section:
+    anchor: str
+    title: str
+    level: int
+    #: 1-based line of the heading in the raw file.
+    line: int
+
+
+@dataclass(frozen=True)
 class Agent:
     definition: AgentDefinition
     docname: str
@@ -41,6 +52,18 @@ class Agent:
     @property
     def slug(self) -> str:
         return self.definition.slug
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """The body's headings with the HTML anchors MyST gives them on the page."""
+        cached = self.__dict__.get("_sections")
+        if cached is None:
+            cached = tuple(_sections(page_source(self), self.definition.body_start_line))
+            object.__setattr__(self, "_sections", cached)
+        return cached
+
+    def section(self, anchor: str) -> Section | None:
+        return next((s for s in self.sections if s.anchor == anchor), None)
 
 
 @dataclass(frozen=True)
@@ -158,6 +181,21 @@ def page_source(agent: Agent) -> str:
     if body_lines and not body_lines[-1].endswith("\n"):
         body_lines[-1] += "\n"
     return "".join(header) + "\n" * padding + "".join(body_lines)
+
+
+def _sections(source: str, body_start_line: int, depth: int = 4) -> list[Section]:
+    slugs: set[str] = set()
+    found = []
+    for node in SyntaxTreeNode(_md.parse(source)).walk():
+        if node.type != "heading" or int(node.tag[1]) > depth:
+            continue
+        slug = compute_unique_slug(node, slugs)
+        slugs.add(slug)
+        line = node.map[0] + 1 if node.map else 0
+        if line >= body_start_line:
+            title = "".join(c.content for c in node.children[0].children or [])
+            found.append(Section(slug, title, int(node.tag[1]), line))
+    return found
 
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:

@@ -55,6 +55,7 @@ class ModelInfo:
 BUILTIN_TOOLS = frozenset(
     {
         "Agent",
+        # Agent's former name, which older definitions still use.
         "Task",
         "Bash",
         "BashOutput",
@@ -82,22 +83,23 @@ PERMISSION_MODES = ("default", "acceptEdits", "auto", "dontAsk", "bypassPermissi
 MEMORY_SCOPES = ("user", "project", "local")
 EFFORT_LEVELS = ("low", "medium", "high", "max")
 ISOLATION_MODES = ("worktree",)
-COLOR_NAMES = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "pink", "white")
+COLOR_NAMES = (
+    "red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "pink", "white"
+)
 
 _NAME = re.compile(r"[a-z]+(?:-[a-z]+)*")
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz-")
 _MCP_TOOL = re.compile(r"mcp__[\w.*-]+")
-_TOOL_PATTERN = re.compile(r"(?P<tool>\w+)\((?P<pattern>.+)\)")
+_TOOL_PATTERN = re.compile(r"(?P<tool>\w+)\(.+\)")
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 #: Any plausible model ID, including ones newer than this module, is left alone.
 _MODEL_ID_SHAPE = re.compile(r"claude-[a-z0-9.-]+")
 # Since Claude 4 the family comes before the version; before that, after it.
-_FAMILY_FIRST_ID = re.compile(
-    r"claude-(?P<family>opus|sonnet|haiku)-(?P<major>\d+)(?:-(?P<minor>\d{1,2}))?(?:-(?:\d{8}|latest))?"
-)
-_VERSION_FIRST_ID = re.compile(
-    r"claude-(?P<major>\d+)(?:-(?P<minor>\d{1,2}))?-(?P<family>opus|sonnet|haiku)(?:-(?:\d{8}|latest))?"
-)
+_FAMILY = r"(?P<family>opus|sonnet|haiku)"
+_VERSION = r"(?P<major>\d+)(?:-(?P<minor>\d{1,2}))?"
+_SNAPSHOT = r"(?:-(?:\d{8}|latest))?"
+_FAMILY_FIRST_ID = re.compile(f"claude-{_FAMILY}-{_VERSION}{_SNAPSHOT}")
+_VERSION_FIRST_ID = re.compile(f"claude-{_VERSION}-{_FAMILY}{_SNAPSHOT}")
 #: A name in a comma-separated list; commas inside ``Bash(a, b)`` do not separate.
 _LIST_ITEM = re.compile(r"(?:[^,(]|\([^)]*\)?)+")
 #: Names people carry over from other formats, too far from the right one for difflib.
@@ -183,15 +185,15 @@ def _of_type(kind: type | tuple[type, ...], expected: str) -> Rule:
 
 
 def _one_of(choices: Sequence[str], severity: Severity) -> Rule:
-    listed = ", ".join(choices)
+    expected = f"'{choices[0]}'" if len(choices) == 1 else "one of " + ", ".join(choices)
 
     def rule(field: str, value: Any) -> Iterator[Problem]:
         if not isinstance(value, str):
-            yield _wrong_type(field, f"one of {listed}", value)
+            yield _wrong_type(field, expected, value)
         elif value not in choices:
             code = "invalid-value" if severity == "error" else "unusual-value"
             hint = _did_you_mean(_closest(value, choices))
-            yield severity, code, f"field '{field}' is {value!r}, not one of {listed}{hint}"
+            yield severity, code, f"field '{field}' is {value!r}, not {expected}{hint}"
 
     return rule
 
@@ -271,7 +273,8 @@ def _tool_problem(name: str) -> str | None:
 
 
 def _check_tools(field: str, value: Any) -> Iterator[Problem]:
-    if field == "tools" and (value in (None, []) or isinstance(value, str) and not parse_tools(value)):
+    blank = value in (None, []) or isinstance(value, str) and not parse_tools(value)
+    if field == "tools" and blank:
         yield (
             "warning",
             "empty-tools",
@@ -357,7 +360,9 @@ def _unknown_field(field: str) -> str:
 def check_definition(defn: AgentDefinition) -> list[Finding]:
     """Findings of the rules that need only this one file."""
     findings = [
-        Finding(defn.path, 1, "error", "missing-field", field, f"required field '{field}' is missing")
+        Finding(
+            defn.path, 1, "error", "missing-field", field, f"required field '{field}' is missing"
+        )
         for field in REQUIRED_FIELDS
         if field not in defn.meta
     ]
@@ -366,7 +371,8 @@ def check_definition(defn: AgentDefinition) -> list[Finding]:
         line = defn.line_of(field)
         rule = FIELD_RULES.get(field)
         if rule is None:
-            findings.append(Finding(defn.path, line, "warning", "unknown-field", field, _unknown_field(field)))
+            message = _unknown_field(field)
+            findings.append(Finding(defn.path, line, "warning", "unknown-field", field, message))
             continue
         findings.extend(
             Finding(defn.path, line, severity, code, field, message)

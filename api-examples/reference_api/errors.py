@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://agentkb.dev/problems/"
+VALIDATION_DETAIL = "The request contains invalid fields; see `errors`."
 
 
 class ErrorCode(StrEnum):
@@ -183,7 +184,7 @@ async def _handle_validation_error(request: Request, exc: Exception) -> JSONResp
     return problem_response(
         request,
         ErrorCode.VALIDATION_ERROR,
-        "The request contains invalid fields; see `errors`.",
+        VALIDATION_DETAIL,
         errors=errors,
     )
 

@@ -23,17 +23,38 @@ ACCESS_TOKEN_TYPE = "access"
 REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud", "jti", "type"]
 
 
-def build_password_hasher(settings: Settings) -> PasswordHash:
-    # Argon2Hasher defaults to the Argon2id variant, which OWASP recommends.
-    return PasswordHash(
-        (
-            Argon2Hasher(
-                time_cost=settings.argon2_time_cost,
-                memory_cost=settings.argon2_memory_kib,
-                parallelism=settings.argon2_parallelism,
-            ),
+class Passwords:
+    """Argon2id hashing with the cost parameters from settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        # Argon2Hasher defaults to the Argon2id variant, which OWASP recommends.
+        self._hasher = PasswordHash(
+            (
+                Argon2Hasher(
+                    time_cost=settings.argon2_time_cost,
+                    memory_cost=settings.argon2_memory_kib,
+                    parallelism=settings.argon2_parallelism,
+                ),
+            )
         )
-    )
+        self._decoy_hash: str | None = None
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify_and_update(self, password: str, password_hash: str) -> tuple[bool, str | None]:
+        """Check a password; the second value is a new hash when the cost settings
+        have changed since ``password_hash`` was made, so logins upgrade old hashes."""
+        return self._hasher.verify_and_update(password, password_hash)
+
+    def burn_verification_time(self, password: str) -> None:
+        """Spend as long as a real check would, for logins naming an unknown account.
+
+        Without it the response time tells an attacker which emails are registered.
+        """
+        if self._decoy_hash is None:
+            self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        self._hasher.verify(password, self._decoy_hash)
 
 
 class InvalidTokenError(Exception):

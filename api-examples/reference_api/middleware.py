@@ -1,0 +1,134 @@
+"""ASGI middleware: request IDs, access logs, the last-resort 500, rate limiting.
+
+Written as plain ASGI callables rather than ``BaseHTTPMiddleware`` so they add no
+extra task per request and see the exact status that goes on the wire.
+"""
+
+import logging
+import re
+import time
+import uuid
+
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reference_api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ErrorCode, problem_body
+from reference_api.rate_limit import FixedWindowRateLimiter
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A client-supplied ID is echoed into logs and headers, so only a conservative shape is
+# trusted; anything else (too long, control characters) is replaced.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+access_log = logging.getLogger("reference_api.access")
+error_log = logging.getLogger("reference_api.errors")
+
+
+def _problem(scope: Scope, code: ErrorCode, detail: str, headers: dict[str, str]) -> JSONResponse:
+    body = problem_body(
+        code, detail, instance=scope["path"], request_id=scope["state"]["request_id"]
+    )
+    return JSONResponse(
+        body, status_code=PROBLEM_TYPES[code].status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+class RequestContextMiddleware:
+    """Outermost layer: every response, even a crash, gets an ID and a log line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        supplied = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        request_id = supplied if _VALID_REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            # Logged here with the traceback, where operators look; the client gets
+            # only a generic problem so no exception text, SQL or path leaks out.
+            error_log.exception("unhandled exception", extra={"request_id": request_id})
+            if response_started:
+                raise
+            response = _problem(
+                scope,
+                ErrorCode.INTERNAL_ERROR,
+                "An unexpected error occurred. Quote the request_id when reporting it.",
+                {REQUEST_ID_HEADER: request_id},
+            )
+            await response(scope, receive, send)
+        finally:
+            # The path only: query strings can carry personal data, and headers
+            # (Authorization) and bodies (passwords) are never logged at all.
+            access_log.info(
+                "request completed",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client_ip": _client_ip(scope),
+                },
+            )
+
+
+class RateLimitMiddleware:
+    """Per-client-IP budgets, with a separate, stricter one for credential endpoints."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        general: FixedWindowRateLimiter,
+        login: FixedWindowRateLimiter,
+        login_paths: frozenset[str],
+        exempt_paths: frozenset[str],
+    ) -> None:
+        self.app = app
+        self.general = general
+        self.login = login
+        self.login_paths = login_paths
+        self.exempt_paths = exempt_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+
+        limiter = self.login if path in self.login_paths else self.general
+        decision = limiter.hit(_client_ip(scope))
+        if decision.allowed:
+            await self.app(scope, receive, send)
+            return
+        response = _problem(
+            scope,
+            ErrorCode.RATE_LIMITED,
+            f"Rate limit exceeded; retry in {decision.retry_after_seconds} seconds.",
+            {"Retry-After": str(decision.retry_after_seconds)},
+        )
+        await response(scope, receive, send)

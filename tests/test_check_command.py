@@ -1,0 +1,140 @@
+"""``agentkb check`` as people run it on their own ``.claude/agents/`` folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from agentkb.__main__ import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path("tests", "data", "definitions")
+REAL_DEFINITIONS = Path("agents", "definitions")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agentkb", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_tab_in_yaml_is_reported_with_file_and_line_and_no_traceback():
+    result = run_cli("check", str(FIXTURES / "tab-in-yaml.md"))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        f"{FIXTURES / 'tab-in-yaml.md'}:3: error[unreadable]: malformed YAML front matter: "
+        "found character '\\t' that cannot start any token\n"
+        "1 file checked: 1 error, 0 warnings\n",
+        "",
+    )
+
+
+def test_non_utf8_file_is_reported_with_file_and_line_and_no_traceback():
+    result = run_cli("check", str(FIXTURES / "not-utf8.md"))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        f"{FIXTURES / 'not-utf8.md'}:3: error[unreadable]: the file is not valid UTF-8\n"
+        "1 file checked: 1 error, 0 warnings\n",
+        "",
+    )
+
+
+def test_wrong_field_type_is_reported_with_file_line_and_field_and_no_traceback():
+    result = run_cli("check", str(FIXTURES / "max-turns-ten.md"))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        f"{FIXTURES / 'max-turns-ten.md'}:4: error[wrong-type]: "
+        "field 'maxTurns' must be a positive integer, not a string ('ten')\n"
+        "1 file checked: 1 error, 0 warnings\n",
+        "",
+    )
+
+
+def test_nonexistent_path_is_a_usage_error_without_traceback():
+    result = run_cli("check", "no/such/agents")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "agentkb check: error: no such file or directory: no/such/agents\n",
+    )
+
+
+def test_real_definitions_print_their_warnings_sorted_then_a_summary(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["check", str(REAL_DEFINITIONS)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.partition("]:")[0] + "]" for line in lines[:-1]] == [
+        f"{REAL_DEFINITIONS / 'opus-principles.md'}:2: warning[duplicate-name]",
+        f"{REAL_DEFINITIONS / 'sonnet-compact-checklist.md'}:2: warning[duplicate-name]",
+        f"{REAL_DEFINITIONS / 'sonnet-node-playbook.md'}:2: warning[duplicate-name]",
+        f"{REAL_DEFINITIONS / 'sonnet-node-playbook.md'}:6: warning[missing-skill]",
+        f"{REAL_DEFINITIONS / 'sonnet-typescript-fastapi.md'}:2: warning[duplicate-name]",
+    ]
+    assert lines[-1] == "5 files checked: 0 errors, 5 warnings"
+
+
+def test_missing_skill_warning_names_the_skill_and_the_folder_searched(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    main(["check", str(REAL_DEFINITIONS)])
+    assert (
+        f"{REAL_DEFINITIONS / 'sonnet-node-playbook.md'}:6: warning[missing-skill]: "
+        f"field 'skills': skill 'software-architect' is not present in {Path('agents', 'skills')} "
+        "(no software-architect/SKILL.md)"
+    ) in capsys.readouterr().out.splitlines()
+
+
+def test_skills_dir_option_adds_a_folder_to_search(tmp_path, capsys, monkeypatch):
+    (tmp_path / "software-architect").mkdir()
+    (tmp_path / "software-architect" / "SKILL.md").write_text("# Skill\n", encoding="utf-8")
+    monkeypatch.chdir(ROOT)
+    playbook = str(REAL_DEFINITIONS / "sonnet-node-playbook.md")
+    main(["check", "--skills-dir", str(tmp_path), playbook])
+    assert capsys.readouterr().out == "1 file checked: 0 errors, 0 warnings\n"
+
+
+def test_json_format_lists_files_findings_and_summary(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    files = [str(FIXTURES / "bad-model.md"), str(FIXTURES / "valid-many-fields.md")]
+    main(["check", "--format", "json", *files])
+    assert json.loads(capsys.readouterr().out) == {
+        "files": files,
+        "findings": [
+            {
+                "path": str(FIXTURES / "bad-model.md"),
+                "line": 4,
+                "severity": "warning",
+                "code": "unknown-model",
+                "field": "model",
+                "message": "field 'model': model 'Claude Sonnet 4' is neither an alias "
+                "(sonnet, opus, haiku, inherit) nor a model ID such as claude-sonnet-4-20250514",
+            }
+        ],
+        "summary": {"files": 2, "errors": 0, "warnings": 1},
+    }
+
+
+def test_clean_definition_exits_with_status_0(capsys):
+    assert main(["check", str(ROOT / FIXTURES / "valid-many-fields.md")]) == 0
+
+
+def test_warnings_alone_exit_with_status_0(capsys):
+    assert main(["check", str(ROOT / FIXTURES / "bad-model.md")]) == 0
+
+
+def test_strict_makes_warnings_exit_with_status_1(capsys):
+    assert main(["check", "--strict", str(ROOT / FIXTURES / "bad-model.md")]) == 1
+
+
+def test_errors_exit_with_status_1(capsys):
+    assert main(["check", str(ROOT / FIXTURES / "permission-mode-typo.md")]) == 1
+
+
+def test_missing_subcommand_is_a_usage_error(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
