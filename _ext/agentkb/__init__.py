@@ -9,7 +9,7 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from . import cards, conventions, ingest, lexers, links
+from . import agent_spec, cards, conventions, ingest, lexers, links
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -20,4 +20,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("agent-card", cards.AgentCardDirective)
     app.add_directive("agent-cards", cards.AgentCardsDirective)
     app.add_directive("agent-comparison", cards.AgentComparisonDirective)
+    app.add_directive("agent-openapi", agent_spec.AgentOpenApiDirective)
+    app.add_directive("agent-openapi-report", agent_spec.AgentOpenApiReportDirective)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

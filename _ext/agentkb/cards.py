@@ -122,7 +122,7 @@ def card_markdown(agent: Agent, provenance: dict[str, str] | None) -> str:
         if key not in SHOWN_FIRST
     ]
     fields += [
-        f":Size: {facts.words:,} words, {facts.sections} sections",
+        f":Size: {facts.words:,} words of prose, {facts.sections} sections",
         f":Code samples: {len(facts.samples)} ({languages_text(facts)})",
         f":Raw file: {source}",
     ]

@@ -117,6 +117,10 @@ class Conflict(ApiError):
     code = ErrorCode.CONFLICT
 
 
+class ServiceUnavailable(ApiError):
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+
 def problem_body(
     code: ErrorCode,
     detail: str,

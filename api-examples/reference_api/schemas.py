@@ -15,17 +15,20 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
-    SecretStr,
     StringConstraints,
     field_validator,
 )
 
 from reference_api.models import Role, UserStatus
 
+# repr=False keeps passwords out of tracebacks and debug logs that print the model.
+_SECRET = {"format": "password", "writeOnly": True}
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # At least 12 characters (OWASP ASVS 2.1.1); the upper bound stops multi-megabyte
 # "passwords" from tying up Argon2.
-NewPassword = Annotated[SecretStr, Field(min_length=12, max_length=128)]
+NewPassword = Annotated[
+    str, Field(min_length=12, max_length=128, repr=False, json_schema_extra=_SECRET)
+]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Money = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
@@ -124,7 +127,7 @@ class OrderPage(BaseModel):
 
 class LoginRequest(BaseModel):
     email: EmailStr
-    password: SecretStr = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=128, repr=False, json_schema_extra=_SECRET)
 
 
 class RefreshRequest(BaseModel):

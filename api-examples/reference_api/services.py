@@ -71,7 +71,7 @@ class UserService:
         user = User(
             email=_normalise_email(data.email),
             name=data.name,
-            password_hash=self._passwords.hash(data.password.get_secret_value()),
+            password_hash=self._passwords.hash(data.password),
             role=data.role,
             status=UserStatus.active,
             created_at=now,

@@ -1,0 +1,203 @@
+"""The OpenAPI document an agent embeds, taken from its file at build time.
+
+``agent-openapi-report`` (MyST) says where the document is, whether it validates,
+and how its endpoints compare with the reference service's spec.
+``agent-openapi`` (inside ``{eval-rst}``) renders it with sphinxcontrib-openapi.
+A ``$ref`` to a schema the document never defines is shown as such, so the rest
+can still be rendered.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from docutils import nodes
+from docutils.statemachine import StringList, ViewList
+from openapi_spec_validator import validate
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
+from sphinxcontrib.openapi.renderers import HttpdomainRenderer
+
+from .cards import _cell, _inline_code
+from .facts import CodeSample, measure
+from .ingest import Agent, catalog
+
+MISSING = "This schema is referenced but never defined in the agent's document."
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    agent: Agent
+    sample: CodeSample
+    document: dict[str, Any]
+
+    @property
+    def line(self) -> int:
+        return self.agent.definition.body_start_line + self.sample.line - 1
+
+    def validation_error(self) -> str | None:
+        try:
+            validate(copy.deepcopy(self.document))
+        except Exception as exc:  # the validator raises several unrelated types
+            # The first line names the problem; the rest repeats the whole document.
+            return str(exc).splitlines()[0].split(" within {", 1)[0]
+        return None
+
+    def missing_refs(self) -> list[str]:
+        schemas = self.document.get("components", {}).get("schemas", {})
+        return sorted(
+            ref for ref in _refs(self.document)
+            if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] not in schemas
+        )
+
+    def renderable(self) -> dict[str, Any]:
+        """The document with each dangling ``$ref`` replaced by a note saying so."""
+        missing = set(self.missing_refs())
+
+        def patch(value: Any) -> Any:
+            if isinstance(value, dict):
+                if value.get("$ref") in missing:
+                    return {"type": "object", "description": f"{value['$ref']}: {MISSING}"}
+                return {k: patch(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [patch(v) for v in value]
+            return value
+
+        return patch(self.document)
+
+
+def _refs(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        own = [value["$ref"]] if isinstance(value.get("$ref"), str) else []
+        return own + [r for v in value.values() for r in _refs(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _refs(v)]
+    return []
+
+
+def find_spec(agent: Agent) -> AgentSpec | None:
+    for sample in measure(agent.definition.body).samples:
+        if sample.language not in ("yaml", "yml", "json"):
+            continue
+        try:
+            document = yaml.safe_load(sample.code)
+        except yaml.YAMLError:
+            continue
+        if isinstance(document, dict) and "openapi" in document:
+            return AgentSpec(agent, sample, document)
+    return None
+
+
+class _SpecDirective(SphinxDirective):
+    required_arguments = 1
+
+    def spec(self) -> AgentSpec:
+        agent = catalog(self.env.app).by_slug(self.arguments[0])
+        if agent is None:
+            raise self.error(f"no agent definition with the slug {self.arguments[0]!r}")
+        found = find_spec(agent)
+        if found is None:
+            raise self.error(f"{agent.definition.path.name} embeds no OpenAPI document")
+        self.env.note_dependency(str(agent.definition.path))
+        return found
+
+
+class AgentOpenApiDirective(_SpecDirective):
+    """Render the agent's document; its operations are not indexed, the service's are."""
+
+    def run(self) -> list[nodes.Node]:
+        spec = self.spec()
+        renderer = HttpdomainRenderer(self.state, {"examples": True})
+        lines = ViewList()
+        source = str(spec.agent.definition.path)
+        for line in renderer.render_restructuredtext_markup(spec.renderable()):
+            lines.append(line, source, spec.line)
+            if line.startswith(".. http:"):
+                lines.append("   :noindex:", source, spec.line)
+        container = nodes.section()
+        container.document = self.state.document
+        nested_parse_with_titles(self.state, lines, container)
+        return container.children
+
+
+def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    methods = {"get", "put", "post", "patch", "delete"}
+    return {
+        (method.upper(), path): op
+        for path, item in document.get("paths", {}).items()
+        for method, op in item.items()
+        if method in methods
+    }
+
+
+def _params(op: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for param in op.get("parameters", []):
+        schema = param.get("schema", {})
+        bounds = [f"{k}={schema[k]}" for k in ("default", "minimum", "maximum") if k in schema]
+        if "enum" in schema:
+            bounds.append("one of " + "/".join(map(str, schema["enum"])))
+        out[param["name"]] = ", ".join(bounds) or schema.get("type", "")
+    return out
+
+
+def comparison_markdown(spec: AgentSpec, service: dict[str, Any]) -> str:
+    ours = _operations(service)
+    rows = ["| Operation | The agent's document | The reference service |", "|---|---|---|"]
+    for key, op in sorted(_operations(spec.document).items()):
+        theirs = ours.get(key)
+        rows.append(f"| `{key[0]} {key[1]}` | {_cell(op.get('summary', ''))} | "
+                    + (_cell(theirs.get("summary", "")) if theirs else "not provided") + " |")
+        agent_params, service_params = _params(op), _params(theirs or {})
+        for name in sorted(agent_params.keys() | service_params.keys()):
+            rows.append(
+                f"| ↳ query `{name}` | {_cell(agent_params.get(name, 'absent'))} | "
+                f"{_cell(service_params.get(name, 'absent'))} |"
+            )
+        codes = sorted(op.get("responses", {}))
+        service_codes = sorted((theirs or {}).get("responses", {}))
+        rows.append(f"| ↳ responses | {', '.join(codes)} | {', '.join(service_codes) or '–'} |")
+    return "\n".join(rows) + "\n"
+
+
+class AgentOpenApiReportDirective(_SpecDirective):
+    """Where the document comes from, whether it is valid, and how it compares."""
+
+    option_spec = {"compare-with": str}
+
+    def run(self) -> list[nodes.Node]:
+        spec = self.spec()
+        error = spec.validation_error()
+        anchor = next(
+            (s.anchor for s in reversed(spec.agent.sections) if s.line <= spec.line), ""
+        )
+        lines = [
+            f"Extracted from {{kb:agent}}`{spec.agent.slug}#{anchor}`, "
+            f"line {spec.line} of {_inline_code(spec.agent.definition.path.name)}.",
+            "",
+        ]
+        if error:
+            lines += [
+                ":::{admonition} The document does not validate",
+                ":class: warning",
+                f"openapi-spec-validator says: {_inline_code(error)}",
+                ":::",
+                "",
+            ]
+        else:
+            lines += ["It validates with openapi-spec-validator.", ""]
+        for ref in spec.missing_refs():
+            lines += [f"- {_inline_code(ref)} is referenced but never defined: shown below as a note.", ""]
+        if "compare-with" in self.options:
+            relpath, abspath = self.env.relfn2path(self.options["compare-with"])
+            self.env.note_dependency(relpath)
+            service = json.loads(Path(abspath).read_text("utf-8"))
+            lines += [comparison_markdown(spec, service)]
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source=self.env.docname), 0, container)
+        return container.children

@@ -1,0 +1,102 @@
+"""The application factory.
+
+Everything stateful (engine, rate-limit counters, clock) is created per call, so each
+test can build an app on its own database, and nothing happens at import time.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from reference_api.clock import Clock, system_clock
+from reference_api.db import create_db_engine, create_session_factory
+from reference_api.dependencies import AppContext
+from reference_api.errors import install_error_handlers
+from reference_api.middleware import REQUEST_ID_HEADER, RateLimitMiddleware, RequestContextMiddleware
+from reference_api.openapi import add_problem_schema
+from reference_api.rate_limit import FixedWindowRateLimiter
+from reference_api.routers import auth, health, orders, users
+from reference_api.security import AccessTokenCodec, Passwords
+from reference_api.settings import Settings
+
+API_VERSION = "1.0.0"
+TAGS = [
+    {"name": "users", "description": "Accounts: sign-up, profile, admin management."},
+    {"name": "orders", "description": "Orders and their items, nested under their owner."},
+    {"name": "auth", "description": "Access tokens (JWT) and rotating refresh tokens."},
+    {"name": "health", "description": "Readiness probe."},
+]
+
+
+class ReferenceAPI(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            add_problem_schema(super().openapi())
+        assert self.openapi_schema is not None
+        return self.openapi_schema
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    clock = clock or system_clock
+    engine = create_db_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = ReferenceAPI(
+        title="agentkb reference API",
+        version=API_VERSION,
+        summary="Users, orders and token auth, built the way the agentkb guides recommend.",
+        description="Every error is an RFC 9457 problem (`application/problem+json`). "
+        "Authenticate with `Authorization: Bearer <access_token>` from `/api/auth/login`.",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.context = AppContext(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        passwords=Passwords(settings),
+        tokens=AccessTokenCodec(settings),
+    )
+    install_error_handlers(app)
+    for module in (users, orders, auth, health):
+        app.include_router(module.router)
+
+    # Starlette wraps in reverse order of registration: the last one added is the
+    # outermost. Request context must see everything, and CORS must answer preflight
+    # requests before they count against the rate limit.
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            general=FixedWindowRateLimiter(
+                limit=settings.rate_limit_requests,
+                window_seconds=settings.rate_limit_window_seconds,
+                clock=clock,
+            ),
+            login=FixedWindowRateLimiter(
+                limit=settings.login_rate_limit_requests,
+                window_seconds=settings.login_rate_limit_window_seconds,
+                clock=clock,
+            ),
+            login_paths=frozenset({auth.LOGIN_PATH, auth.TOKEN_PATH}),
+            exempt_paths=frozenset({"/api/health"}),
+        )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=settings.cors_allow_credentials,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+        expose_headers=[REQUEST_ID_HEADER, "Location", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app

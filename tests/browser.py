@@ -1,0 +1,46 @@
+"""Headless Chromium (Debian's package), driven from the command line: no driver needed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed; .ci/system-deps installs it")
+    pytest.skip("Chromium is not installed (apt-get install chromium)")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [chromium(), *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True, text=True, timeout=120, check=True,
+        )
+
+
+def dump_dom(url: str) -> str:
+    """The page's DOM after its scripts ran (the search page fills in its results)."""
+    return _run("--virtual-time-budget=10000", "--dump-dom", url).stdout
+
+
+def screenshot(url: str, out: Path, *, dark: bool = False, size: str = "1280,1600") -> Path:
+    scheme = ["--force-dark-mode", "--blink-settings=preferredColorScheme=0"] if dark else [
+        "--blink-settings=preferredColorScheme=1"]
+    _run(*scheme, f"--window-size={size}", f"--screenshot={out}", "--virtual-time-budget=3000", url)
+    return out

@@ -1,0 +1,194 @@
+"""Fixtures for the reference service: every test gets its own migrated, seeded
+database, on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``TEST_DATABASE_URL`` when set (a server where the URL's user
+may create databases), otherwise from a throwaway cluster started with the local
+``initdb``/``pg_ctl``. Without either, PostgreSQL tests are skipped, except under CI
+(``CI`` set), where a missing backend must fail the run rather than hide.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from reference_api import demo_data as demo
+from reference_api.app import create_app
+from reference_api.clock import ManualClock
+from reference_api.db import migrate
+from reference_api.models import Role
+from reference_api.security import AccessTokenCodec, Passwords
+from reference_api.settings import Settings
+
+from .support import ApiClient, TemporaryPostgres, find_postgres_bin_dir
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@dataclass
+class PostgresBackend:
+    """Creates one database per test by copying a migrated template (fast in PG)."""
+
+    admin_url: str
+    template: str = "agentkb_template"
+
+    def url_for(self, database: str) -> str:
+        url = make_url(self.admin_url).set(database=database)
+        return url.render_as_string(hide_password=False)
+
+    def execute(self, statement: str) -> None:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    def create_template(self) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{self.template}"')
+        self.execute(f'CREATE DATABASE "{self.template}"')
+        migrate(self.url_for(self.template))
+
+    def create_database(self) -> str:
+        name = f"agentkb_test_{uuid.uuid4().hex[:12]}"
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresBackend]:
+    existing = os.environ.get("TEST_DATABASE_URL")
+    if existing:
+        backend = PostgresBackend(admin_url=existing)
+        backend.create_template()
+        yield backend
+        backend.drop_database(backend.template)
+        return
+    bin_dir = find_postgres_bin_dir()
+    if bin_dir is None:
+        reason = "PostgreSQL not available: no initdb on PATH or in /usr/lib/postgresql/*/bin"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}, and CI must test both backends", pytrace=False)
+        pytest.skip(f"{reason} (set TEST_DATABASE_URL to use an existing server)")
+    server = TemporaryPostgres.start(bin_dir)
+    try:
+        backend = PostgresBackend(admin_url=server.url)
+        backend.create_template()
+        yield backend
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "service.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    backend: PostgresBackend = request.getfixturevalue("postgres")
+    name = backend.create_database()
+    yield backend.url_for(name)
+    backend.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def demo_password_hash() -> str:
+    # Argon2 at production cost is deliberately slow; hash the demo password once
+    # per run instead of once per seeded database.
+    return Passwords(Settings()).hash(demo.DEMO_PASSWORD)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(demo.DEMO_NOW)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "cors_origins": ["https://app.example.com"],
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+ClientFactory = Callable[..., ApiClient]
+
+
+@pytest.fixture
+def build_client(
+    database_url: str, clock: ManualClock, demo_password_hash: str
+) -> Iterator[ClientFactory]:
+    """Build clients for apps with custom settings, sharing the seeded test database."""
+    clients: list[ApiClient] = []
+
+    def build(**setting_overrides: object) -> ApiClient:
+        app = create_app(make_settings(database_url, **setting_overrides), clock=clock)
+        if not clients:
+            context = app.state.context
+            with context.session_factory() as session:
+                demo.seed(session, context.passwords, password_hash=demo_password_hash)
+        clients.append(ApiClient(app))
+        return clients[-1]
+
+    yield build
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(build_client: ClientFactory) -> ApiClient:
+    """A client for an app with default settings over the demo dataset."""
+    return build_client()
+
+
+class AuthHeaders:
+    """Bearer headers for the demo users, minted directly: no Argon2 per test."""
+
+    def __init__(self, codec: AccessTokenCodec, clock: ManualClock) -> None:
+        self._codec = codec
+        self._clock = clock
+
+    def bearer(self, user_id: uuid.UUID, role: Role = Role.user) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._codec.issue(user_id, role, self._clock())}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.bearer(demo.ADMIN_ID, Role.admin)
+
+    @property
+    def alice(self) -> dict[str, str]:
+        return self.bearer(demo.ALICE_ID)
+
+    @property
+    def bob(self) -> dict[str, str]:
+        return self.bearer(demo.BOB_ID)
+
+
+@pytest.fixture
+def auth(settings: Settings, clock: ManualClock) -> AuthHeaders:
+    return AuthHeaders(AccessTokenCodec(settings), clock)

@@ -1,0 +1,128 @@
+"""Test plumbing for the reference service: an HTTP client and a throwaway PostgreSQL."""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.from_thread
+import httpx
+from fastapi import FastAPI
+
+
+class ApiClient:
+    """A synchronous HTTP client that talks to the app in-process through ASGI.
+
+    Starlette's TestClient now warns unless the separate ``httpx2`` package is
+    installed; this does the same job with httpx's own ASGI transport, running the
+    app's lifespan like a real server would.
+    """
+
+    def __init__(self, app: FastAPI, *, client_ip: str = "203.0.113.7") -> None:
+        self._stack = ExitStack()
+        self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
+        self._stack.enter_context(
+            self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
+        )
+        transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            return await self._client.request(method, url, **kwargs)
+
+        return self._portal.call(send)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("OPTIONS", url, **kwargs)
+
+    def close(self) -> None:
+        self._portal.call(self._client.aclose)
+        self._stack.close()
+
+
+def find_postgres_bin_dir() -> Path | None:
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).resolve().parent
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0,
+    )
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class TemporaryPostgres:
+    """A private PostgreSQL cluster in a temp dir, trust auth, loopback only."""
+
+    bin_dir: Path
+    root: Path
+    port: int
+
+    @classmethod
+    def start(cls, bin_dir: Path) -> "TemporaryPostgres":
+        root = Path(tempfile.mkdtemp(prefix="agentkb-pg-"))
+        server = cls(bin_dir=bin_dir, root=root, port=_free_loopback_port())
+        if os.geteuid() == 0:
+            # initdb refuses to run as root, so the cluster belongs to `postgres`.
+            shutil.chown(root, user="postgres", group="postgres")
+        data_dir = str(root / "db")
+        server._run("initdb", "-D", data_dir, "-A", "trust", "-U", "postgres", "--no-sync",
+                    "-E", "UTF8", "--locale=C")
+        # fsync=off: the cluster is thrown away after the run, durability buys nothing.
+        options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        server._run("pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w",
+                    "-o", options, "start")
+        return server
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.root / "db"), "-w", "-m", "fast", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin_dir / program), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, cwd=self.root
+        )
+        if result.returncode != 0:
+            log = self.root / "server.log"
+            raise RuntimeError(
+                f"{program} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
+                + (log.read_text() if log.exists() else "")
+            )
