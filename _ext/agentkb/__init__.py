@@ -22,4 +22,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("agent-comparison", cards.AgentComparisonDirective)
     app.add_directive("agent-openapi", agent_spec.AgentOpenApiDirective)
     app.add_directive("agent-openapi-report", agent_spec.AgentOpenApiReportDirective)
+    app.add_directive("service-openapi", agent_spec.ServiceOpenApiDirective)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

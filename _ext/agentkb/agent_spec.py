@@ -17,13 +17,14 @@ from typing import Any
 
 import yaml
 from docutils import nodes
+from docutils.parsers.rst import directives
 from docutils.statemachine import StringList, ViewList
 from openapi_spec_validator import validate
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 from sphinxcontrib.openapi.renderers import HttpdomainRenderer
 
-from .cards import _cell, _inline_code
+from .cards import table_cell, inline_code
 from .facts import CodeSample, measure
 from .ingest import Agent, catalog
 
@@ -107,22 +108,62 @@ class _SpecDirective(SphinxDirective):
         return found
 
 
+def _json_examples_only(document: dict[str, Any]) -> dict[str, Any]:
+    """The renderer prints every request example as a JSON body; keep the JSON ones."""
+    document = copy.deepcopy(document)
+    for item in document.get("paths", {}).values():
+        for op in item.values():
+            content = op.get("requestBody", {}).get("content", {}) if isinstance(op, dict) else {}
+            for media_type, body in content.items():
+                if "json" not in media_type:
+                    body.pop("example", None)
+                    body.pop("examples", None)
+    return document
+
+
+def render_openapi(directive: SphinxDirective, document: dict[str, Any], source: str,
+                   line: int, *, index: bool) -> list[nodes.Node]:
+    """sphinxcontrib-openapi's httpdomain rendering of a document held in memory."""
+    renderer = HttpdomainRenderer(directive.state, {"examples": True})
+    lines = ViewList()
+    for text in renderer.render_restructuredtext_markup(_json_examples_only(document)):
+        lines.append(text, source, line)
+        if text.startswith(".. http:") and not index:
+            lines.append("   :noindex:", source, line)
+    container = nodes.section()
+    container.document = directive.state.document
+    nested_parse_with_titles(directive.state, lines, container)
+    return container.children
+
+
 class AgentOpenApiDirective(_SpecDirective):
     """Render the agent's document; its operations are not indexed, the service's are."""
 
     def run(self) -> list[nodes.Node]:
         spec = self.spec()
-        renderer = HttpdomainRenderer(self.state, {"examples": True})
-        lines = ViewList()
-        source = str(spec.agent.definition.path)
-        for line in renderer.render_restructuredtext_markup(spec.renderable()):
-            lines.append(line, source, spec.line)
-            if line.startswith(".. http:"):
-                lines.append("   :noindex:", source, spec.line)
-        container = nodes.section()
-        container.document = self.state.document
-        nested_parse_with_titles(self.state, lines, container)
-        return container.children
+        return render_openapi(self, spec.renderable(), str(spec.agent.definition.path),
+                              spec.line, index=False)
+
+
+class ServiceOpenApiDirective(SphinxDirective):
+    """The operations of one tag of an OpenAPI file (the new renderer cannot group)."""
+
+    required_arguments = 1
+    option_spec = {"tag": directives.unchanged_required}
+
+    def run(self) -> list[nodes.Node]:
+        relpath, abspath = self.env.relfn2path(self.arguments[0])
+        self.env.note_dependency(relpath)
+        document = json.loads(Path(abspath).read_text("utf-8"))
+        tag = self.options["tag"]
+        paths = {}
+        for path, item in document["paths"].items():
+            ops = {m: op for m, op in item.items() if tag in op.get("tags", [])}
+            if ops:
+                paths[path] = ops
+        if not paths:
+            raise self.error(f"{relpath} has no operation tagged {tag!r}")
+        return render_openapi(self, {**document, "paths": paths}, abspath, 1, index=True)
 
 
 def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -142,7 +183,7 @@ def _params(op: dict[str, Any]) -> dict[str, str]:
         bounds = [f"{k}={schema[k]}" for k in ("default", "minimum", "maximum") if k in schema]
         if "enum" in schema:
             bounds.append("one of " + "/".join(map(str, schema["enum"])))
-        out[param["name"]] = ", ".join(bounds) or schema.get("type", "")
+        out[param["name"]] = ", ".join(bounds) or schema.get("type", "accepted")
     return out
 
 
@@ -151,13 +192,13 @@ def comparison_markdown(spec: AgentSpec, service: dict[str, Any]) -> str:
     rows = ["| Operation | The agent's document | The reference service |", "|---|---|---|"]
     for key, op in sorted(_operations(spec.document).items()):
         theirs = ours.get(key)
-        rows.append(f"| `{key[0]} {key[1]}` | {_cell(op.get('summary', ''))} | "
-                    + (_cell(theirs.get("summary", "")) if theirs else "not provided") + " |")
+        rows.append(f"| `{key[0]} {key[1]}` | {table_cell(op.get('summary', ''))} | "
+                    + (table_cell(theirs.get("summary", "")) if theirs else "not provided") + " |")
         agent_params, service_params = _params(op), _params(theirs or {})
         for name in sorted(agent_params.keys() | service_params.keys()):
             rows.append(
-                f"| ↳ query `{name}` | {_cell(agent_params.get(name, 'absent'))} | "
-                f"{_cell(service_params.get(name, 'absent'))} |"
+                f"| ↳ query `{name}` | {table_cell(agent_params.get(name, 'absent'))} | "
+                f"{table_cell(service_params.get(name, 'absent'))} |"
             )
         codes = sorted(op.get("responses", {}))
         service_codes = sorted((theirs or {}).get("responses", {}))
@@ -178,21 +219,21 @@ class AgentOpenApiReportDirective(_SpecDirective):
         )
         lines = [
             f"Extracted from {{kb:agent}}`{spec.agent.slug}#{anchor}`, "
-            f"line {spec.line} of {_inline_code(spec.agent.definition.path.name)}.",
+            f"line {spec.line} of {inline_code(spec.agent.definition.path.name)}.",
             "",
         ]
         if error:
             lines += [
                 ":::{admonition} The document does not validate",
                 ":class: warning",
-                f"openapi-spec-validator says: {_inline_code(error)}",
+                f"openapi-spec-validator says: {inline_code(error)}",
                 ":::",
                 "",
             ]
         else:
             lines += ["It validates with openapi-spec-validator.", ""]
         for ref in spec.missing_refs():
-            lines += [f"- {_inline_code(ref)} is referenced but never defined: shown below as a note.", ""]
+            lines += [f"- {inline_code(ref)} is referenced but never defined: shown below as a note.", ""]
         if "compare-with" in self.options:
             relpath, abspath = self.env.relfn2path(self.options["compare-with"])
             self.env.note_dependency(relpath)

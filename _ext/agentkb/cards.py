@@ -26,13 +26,13 @@ _EXAMPLE = re.compile(r"<example>(.*?)</example>", re.S)
 _COMMENTARY = re.compile(r"<commentary>(.*?)</commentary>", re.S)
 
 
-def _inline_code(value: str) -> str:
+def inline_code(value: str) -> str:
     ticks = "``" if "`" in value else "`"
     pad = " " if ticks == "``" else ""
     return f"{ticks}{pad}{value}{pad}{ticks}"
 
 
-def _cell(value: str) -> str:
+def table_cell(value: str) -> str:
     return value.replace("|", "\\|").replace("\n", " ")
 
 
@@ -55,7 +55,7 @@ def model_markdown(value: Any) -> str:
         return f"{{bdg-info}}`{value}` alias for the newest Claude {info.label} model"
     if info.kind == "alias":
         return f"{{bdg-info}}`{value}` {info.label}"
-    return f"{{bdg-info}}`{info.label}` model ID {_inline_code(str(value))}"
+    return f"{{bdg-info}}`{info.label}` model ID {inline_code(str(value))}"
 
 
 def tools_markdown(agent: Agent) -> str:
@@ -73,9 +73,9 @@ def tools_markdown(agent: Agent) -> str:
 def color_markdown(value: Any) -> str:
     text = str(value)
     if not _CSS_COLOR.match(text):
-        return _inline_code(text)
+        return inline_code(text)
     swatch = f'<span class="kb-swatch" style="background-color: {html.escape(text)}"></span>'
-    return f"{swatch} {_inline_code(text)}"
+    return f"{swatch} {inline_code(text)}"
 
 
 def skills_markdown(agent: Agent) -> str:
@@ -85,14 +85,14 @@ def skills_markdown(agent: Agent) -> str:
     out = []
     for skill in skills:
         note = " {bdg-warning}`not present`" if any(f"'{skill}'" in m for m in missing) else ""
-        out.append(f"{_inline_code(str(skill))}{note}")
+        out.append(f"{inline_code(str(skill))}{note}")
     return ", ".join(out)
 
 
 def other_field_markdown(value: Any) -> str:
     if isinstance(value, str):
         return value.replace("\n", " ")
-    return _inline_code(json.dumps(value, default=str))
+    return inline_code(json.dumps(value, default=str))
 
 
 def languages_text(facts: AgentFacts) -> str:
@@ -106,9 +106,9 @@ def card_markdown(agent: Agent, provenance: dict[str, str] | None) -> str:
     facts = measure(agent.definition.body)
     source = f"{{download}}`{agent.definition.path.name} <definitions/{agent.definition.path.name}>`"
     if provenance:
-        source += f" (imported verbatim from {_inline_code(provenance['seed'])})"
+        source += f" (imported verbatim from {inline_code(provenance['seed'])})"
     fields = [
-        f":Name: {_inline_code(str(meta.get('name', '')))}",
+        f":Name: {inline_code(str(meta.get('name', '')))}",
         f":Model: {model_markdown(meta.get('model'))}",
         f":Tools: {tools_markdown(agent)}",
     ]
@@ -206,7 +206,7 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
         rows.append(
             "| "
             + " | ".join(
-                _cell(c)
+                table_cell(c)
                 for c in (
                     f"{{doc}}`{agent.title} <{agent.slug}>`",
                     model_text,

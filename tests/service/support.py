@@ -25,6 +25,7 @@ class ApiClient:
     """
 
     def __init__(self, app: FastAPI, *, client_ip: str = "203.0.113.7") -> None:
+        self.app = app
         self._stack = ExitStack()
         self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
         self._stack.enter_context(
