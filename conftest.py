@@ -1,7 +1,11 @@
-"""Sybil: every Python sample on the site's pages runs as a pytest test.
+"""Sybil: every Python sample on the site's pages runs as a pytest test, and every
+sample of the agent definitions is checked the way the site says it is.
 
 MyST comment directives control a sample from the page without showing on it:
 ``% skip: next "reason"``, ``% invisible-code-block: python``, ``% clear-namespace``.
+The agent files are never edited: what is known about their samples lives in the
+sidecars ``agents/definitions/<agent>.samples.toml`` (see agents/verification.md).
+Sybil's pytest integration uses private pytest APIs; both are pinned in requirements/lock.txt.
 """
 
 from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
@@ -9,9 +13,11 @@ from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
 from sybil import Sybil
 from sybil.parsers.myst import ClearNamespaceParser, PythonCodeBlockParser, SkipParser
 
+from tests.agent_samples.checks import parse_agent_file
+
 #: The hand-written pages of the site. Agent pages are generated from
-#: agents/definitions/, whose samples tests/test_agent_samples.py runs.
-PAGES = ["index.md", "guides/*.md", "api-examples/*.md", "agents/index.md"]
+#: agents/definitions/, which the second instance reads directly.
+PAGES = ["index.md", "guides/*.md", "api-examples/*.md", "agents/index.md", "agents/verification.md"]
 
 pages = Sybil(
     parsers=[
@@ -23,4 +29,6 @@ pages = Sybil(
     name="pages",
 )
 
-pytest_collect_file = pages.pytest()
+agents = Sybil(parsers=[parse_agent_file], patterns=["agents/definitions/*.md"], name="agents")
+
+pytest_collect_file = (pages + agents).pytest()

@@ -9,13 +9,14 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from . import agent_spec, cards, conventions, ingest, lexers, links
+from . import agent_spec, cards, conventions, ingest, lexers, links, verification
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     ingest.setup(app)
     lexers.setup(app)
     conventions.setup(app)
+    verification.setup(app)
     app.add_transform(links.OutsideLinks)
     app.add_directive("agent-card", cards.AgentCardDirective)
     app.add_directive("agent-cards", cards.AgentCardsDirective)

@@ -1,7 +1,7 @@
 """Command line: run the service, or export its OpenAPI document.
 
-    python -m reference_api [--host H] [--port P] [--demo]
-    python -m reference_api export-openapi [PATH] [--check]
+python -m reference_api [--host H] [--port P] [--demo]
+python -m reference_api export-openapi [PATH] [--check]
 """
 
 import argparse
@@ -20,18 +20,32 @@ from reference_api.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reference_api", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m reference_api",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
+    )
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    parser.add_argument("--demo", action="store_true",
-                        help="seed the demo users and order into an empty database")
+    parser.add_argument(
+        "--demo", action="store_true", help="seed the demo users and order into an empty database"
+    )
     commands = parser.add_subparsers(dest="command")
     export = commands.add_parser("export-openapi", help="write the OpenAPI document as JSON")
-    export.add_argument("path", nargs="?", type=Path, default=DEFAULT_SPEC_PATH,
-                        help="output file (default: %(default)s)")
-    export.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if PATH differs from the current API")
+    export.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SPEC_PATH,
+        help="output file (default: %(default)s)",
+    )
+    export.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if PATH differs from the current API",
+    )
     return parser
 
 
@@ -44,8 +58,10 @@ def _export(path: Path, check: bool) -> int:
     if is_current(app, path):
         print(f"{path} is up to date")
         return 0
-    print(f"{path} is out of date with the API; regenerate it with: {REGENERATE_COMMAND} {path}",
-          file=sys.stderr)
+    print(
+        f"{path} is out of date with the API; regenerate it with: {REGENERATE_COMMAND} {path}",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -53,8 +69,10 @@ def _serve(host: str, port: int, demo: bool) -> int:
     settings = Settings()
     configure_logging(settings.log_level)
     if demo and settings.environment == "production":
-        print("--demo publishes known credentials; refusing with ENVIRONMENT=production",
-              file=sys.stderr)
+        print(
+            "--demo publishes known credentials; refusing with ENVIRONMENT=production",
+            file=sys.stderr,
+        )
         return 2
     migrate(settings.database_url)
     app = create_app(settings)

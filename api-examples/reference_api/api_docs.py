@@ -34,8 +34,9 @@ def timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _user(user_id: uuid.UUID, email: str, name: str, role: str, status: str, age_days: int,
-          updated: datetime | None = None) -> dict[str, Any]:
+def _user(
+    user_id: uuid.UUID, email: str, name: str, role: str, status: str, age_days: int
+) -> dict[str, Any]:
     created = demo.DEMO_NOW - timedelta(days=age_days)
     return {
         "id": str(user_id),
@@ -44,11 +45,10 @@ def _user(user_id: uuid.UUID, email: str, name: str, role: str, status: str, age
         "role": role,
         "status": status,
         "created_at": timestamp(created),
-        "updated_at": timestamp(updated or created),
+        "updated_at": timestamp(created),
     }
 
 
-ADMIN = _user(demo.ADMIN_ID, "admin@example.com", "Ada Admin", "admin", "active", 14)
 ALICE = _user(demo.ALICE_ID, "alice@example.com", "Alice Liddell", "user", "active", 10)
 BOB = _user(demo.BOB_ID, "bob@example.com", "Bob Builder", "user", "active", 7)
 
@@ -70,8 +70,10 @@ ALICE_ORDER = {
 }
 
 TOKEN_PAIR = {
-    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyMjIyMjIyMi0yMjIyLTQyMjItODIyMi0"
-    "yMjIyMjIyMjIyMjIiLCJyb2xlIjoidXNlciJ9.c2lnbmF0dXJlLW9taXR0ZWQtaW4tZXhhbXBsZQ",
+    "access_token": (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyMjIyMjIyMi0yMjIyLTQyMjItODIyMi0"
+        "yMjIyMjIyMjIyMjIiLCJyb2xlIjoidXNlciJ9.c2lnbmF0dXJlLW9taXR0ZWQtaW4tZXhhbXBsZQ"
+    ),
     "token_type": "bearer",
     "expires_in": 900,
     "refresh_token": "Yl3kq0dO2rEw5n8vCj6sTq1uZx4aP7mHfG9bN2cV0eU",
@@ -96,8 +98,9 @@ def path_param(description: str, value: Any) -> Any:
     return Path(description=description, openapi_examples={"demo": example(value, "Demo data")})
 
 
-def ok(status: int, value: Any, description: str,
-       headers: Mapping[str, Any] | None = None) -> Responses:
+def ok(
+    status: int, value: Any, description: str, headers: Mapping[str, Any] | None = None
+) -> Responses:
     response: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"example": value}},
@@ -127,8 +130,9 @@ _PROBLEM_HEADERS: Mapping[ErrorCode, Mapping[str, Any]] = {
 }
 
 
-def problem(code: ErrorCode, detail: str, instance: str,
-            errors: Sequence[tuple[str, str]] | None = None) -> Responses:
+def problem(
+    code: ErrorCode, detail: str, instance: str, errors: Sequence[tuple[str, str]] | None = None
+) -> Responses:
     body = problem_body(
         code,
         detail,
@@ -159,9 +163,7 @@ def unauthenticated(instance: str) -> Responses:
 
 
 def rate_limited(instance: str) -> Responses:
-    return problem(
-        ErrorCode.RATE_LIMITED, "Rate limit exceeded; retry in 42 seconds.", instance
-    )
+    return problem(ErrorCode.RATE_LIMITED, "Rate limit exceeded; retry in 42 seconds.", instance)
 
 
 def merge(*parts: Responses) -> Responses:

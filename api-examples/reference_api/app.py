@@ -15,7 +15,11 @@ from reference_api.clock import Clock, system_clock
 from reference_api.db import create_db_engine, create_session_factory
 from reference_api.dependencies import AppContext
 from reference_api.errors import install_error_handlers
-from reference_api.middleware import REQUEST_ID_HEADER, RateLimitMiddleware, RequestContextMiddleware
+from reference_api.middleware import (
+    REQUEST_ID_HEADER,
+    RateLimitMiddleware,
+    RequestContextMiddleware,
+)
 from reference_api.openapi import add_problem_schema
 from reference_api.rate_limit import FixedWindowRateLimiter
 from reference_api.routers import auth, health, orders, users

@@ -27,40 +27,37 @@ UNKNOWN_ID = uuid.UUID("99999999-9999-4999-8999-999999999999")
 ALICE_REFRESH_TOKEN = "demo-refresh-token-for-alice-do-not-use-in-production"
 
 
-def _user(user_id: uuid.UUID, email: str, name: str, role: Role, status: UserStatus,
-          created_at: datetime, password_hash: str) -> User:
-    return User(
-        id=user_id,
-        email=email,
-        name=name,
-        password_hash=password_hash,
-        role=role,
-        status=status,
-        created_at=created_at,
-        updated_at=created_at,
-    )
+# (id, email, name, role, status, days before DEMO_NOW the account was created)
+DEMO_USERS = [
+    (ADMIN_ID, "admin@example.com", "Ada Admin", Role.admin, UserStatus.active, 14),
+    (ALICE_ID, "alice@example.com", "Alice Liddell", Role.user, UserStatus.active, 10),
+    (BOB_ID, "bob@example.com", "Bob Builder", Role.user, UserStatus.active, 7),
+    (CAROL_ID, "carol@example.com", "Carol Danvers", Role.user, UserStatus.inactive, 3),
+]
 
 
 def seed(session: Session, passwords: Passwords, *, password_hash: str | None = None) -> None:
     """Insert the demo users, one order and one refresh token, then commit.
 
-    ``password_hash`` lets callers that seed many databases hash DEMO_PASSWORD once
-    and reuse it; Argon2 is deliberately slow.
+    Every user's password is DEMO_PASSWORD. ``password_hash`` lets callers that seed
+    many databases hash it once and reuse it; Argon2 is deliberately slow.
     """
     hashed = password_hash or passwords.hash(DEMO_PASSWORD)
     day = timedelta(days=1)
-    session.add_all(
-        [
-            _user(ADMIN_ID, "admin@example.com", "Ada Admin", Role.admin, UserStatus.active,
-                  DEMO_NOW - 14 * day, hashed),
-            _user(ALICE_ID, "alice@example.com", "Alice Liddell", Role.user, UserStatus.active,
-                  DEMO_NOW - 10 * day, hashed),
-            _user(BOB_ID, "bob@example.com", "Bob Builder", Role.user, UserStatus.active,
-                  DEMO_NOW - 7 * day, hashed),
-            _user(CAROL_ID, "carol@example.com", "Carol Danvers", Role.user, UserStatus.inactive,
-                  DEMO_NOW - 3 * day, hashed),
-        ]
-    )
+    for user_id, email, name, role, status, age_days in DEMO_USERS:
+        created_at = DEMO_NOW - age_days * day
+        session.add(
+            User(
+                id=user_id,
+                email=email,
+                name=name,
+                password_hash=hashed,
+                role=role,
+                status=status,
+                created_at=created_at,
+                updated_at=created_at,
+            )
+        )
     session.flush()
     session.add(
         Order(

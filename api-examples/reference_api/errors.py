@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
+from typing import ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -82,7 +83,7 @@ class Problem(BaseModel):
 
 class ApiError(Exception):
     code: ErrorCode
-    headers: Mapping[str, str] = {}
+    headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None) -> None:
         super().__init__(detail)
@@ -97,12 +98,12 @@ class ValidationFailed(ApiError):
 class Unauthenticated(ApiError):
     code = ErrorCode.UNAUTHENTICATED
     # RFC 9110 §11.6.1: a 401 must say how to authenticate.
-    headers = {"WWW-Authenticate": "Bearer"}
+    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
 
 
-class InvalidCredentials(Unauthenticated):
+class TokenRejected(Unauthenticated):
     # RFC 6750 §3.1: tell the client the token itself was the problem.
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
 class Forbidden(ApiError):

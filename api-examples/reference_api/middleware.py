@@ -35,6 +35,9 @@ def _problem(scope: Scope, code: ErrorCode, detail: str, headers: dict[str, str]
 
 
 def _client_ip(scope: Scope) -> str:
+    # Behind a reverse proxy this is the proxy's address unless uvicorn runs with
+    # --proxy-headers and --forwarded-allow-ips naming that proxy; trusting
+    # X-Forwarded-For from anyone would let clients pick their own rate-limit key.
     client = scope.get("client")
     return client[0] if client else "unknown"
 

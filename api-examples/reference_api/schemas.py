@@ -21,9 +21,10 @@ from pydantic import (
 
 from reference_api.models import Role, UserStatus
 
-# repr=False keeps passwords out of tracebacks and debug logs that print the model.
-_SECRET = {"format": "password", "writeOnly": True}
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Password fields use repr=False, which keeps them out of tracebacks and debug logs that
+# print the model; the schema marks them write-only so docs never show them in output.
+_SECRET = {"format": "password", "writeOnly": True}
 # At least 12 characters (OWASP ASVS 2.1.1); the upper bound stops multi-megabyte
 # "passwords" from tying up Argon2.
 NewPassword = Annotated[

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reference_api.clock import Clock
-from reference_api.errors import Conflict, Forbidden, InvalidCredentials, NotFound, Unauthenticated
+from reference_api.errors import Conflict, Forbidden, NotFound, TokenRejected, Unauthenticated
 from reference_api.listing import PageRequest, SortKey
 from reference_api.models import Order, OrderItem, RefreshToken, Role, User, UserStatus
 from reference_api.repositories import (
@@ -213,17 +213,17 @@ class AuthService:
         now = self._clock()
         stored = self._refresh_tokens.get_by_hash_for_update(hash_refresh_token(refresh_token))
         if stored is None:
-            raise InvalidCredentials(BAD_REFRESH_TOKEN)
+            raise TokenRejected(BAD_REFRESH_TOKEN)
         if stored.revoked_at is not None:
             # A revoked token coming back means two parties hold it, and we cannot tell
             # the thief from the owner: end the whole login for both (OAuth 2.0
             # Security BCP, RFC 9700 §4.14.2).
             self._refresh_tokens.revoke_family(stored.family_id, now)
             self._session.commit()
-            raise InvalidCredentials(REFRESH_TOKEN_REUSED)
+            raise TokenRejected(REFRESH_TOKEN_REUSED)
         user = self._users.get(stored.user_id)
         if stored.expires_at <= now or user is None or user.status != UserStatus.active:
-            raise InvalidCredentials(BAD_REFRESH_TOKEN)
+            raise TokenRejected(BAD_REFRESH_TOKEN)
         stored.revoked_at = now
         return self._issue(user, family_id=stored.family_id)
 
@@ -239,12 +239,12 @@ class AuthService:
         try:
             claims = self._tokens.decode(access_token, self._clock())
         except InvalidTokenError as exc:
-            raise InvalidCredentials(BAD_ACCESS_TOKEN) from exc
+            raise TokenRejected(BAD_ACCESS_TOKEN) from exc
         user = self._users.get(claims.user_id)
         # Re-reading the user makes deactivation and deletion take effect immediately
         # instead of when the token expires.
         if user is None or user.status != UserStatus.active:
-            raise InvalidCredentials(BAD_ACCESS_TOKEN)
+            raise TokenRejected(BAD_ACCESS_TOKEN)
         return user
 
     def _issue(self, user: User, family_id: uuid.UUID) -> TokenPair:

@@ -14,6 +14,9 @@ from typing import Any
 import anyio.from_thread
 import httpx
 from fastapi import FastAPI
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+from reference_api.settings import Settings
 
 
 class ApiClient:
@@ -63,6 +66,31 @@ class ApiClient:
         self._stack.close()
 
 
+class IsolatedSettings(Settings):
+    """Settings built from arguments and defaults only, so variables exported on a
+    developer's machine (DATABASE_URL, LOG_LEVEL...) cannot change what tests see."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        *other_sources: PydanticBaseSettingsSource,
+        **named_sources: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "cors_origins": ["https://app.example.com"],
+    }
+    values.update(overrides)
+    return IsolatedSettings(**values)
+
+
 def find_postgres_bin_dir() -> Path | None:
     on_path = shutil.which("initdb")
     if on_path:
@@ -96,12 +124,24 @@ class TemporaryPostgres:
             # initdb refuses to run as root, so the cluster belongs to `postgres`.
             shutil.chown(root, user="postgres", group="postgres")
         data_dir = str(root / "db")
-        server._run("initdb", "-D", data_dir, "-A", "trust", "-U", "postgres", "--no-sync",
-                    "-E", "UTF8", "--locale=C")
+        server._run(
+            "initdb",
+            "-D",
+            data_dir,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
         # fsync=off: the cluster is thrown away after the run, durability buys nothing.
         options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        server._run("pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w",
-                    "-o", options, "start")
+        server._run(
+            "pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w", "-o", options, "start"
+        )
         return server
 
     @property
@@ -118,9 +158,7 @@ class TemporaryPostgres:
         command = [str(self.bin_dir / program), *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=120, cwd=self.root
-        )
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.root)
         if result.returncode != 0:
             log = self.root / "server.log"
             raise RuntimeError(

@@ -1,6 +1,7 @@
 """Login, refresh-token rotation and reuse detection, logout, and token checks."""
 
 import uuid
+
 import jwt
 from sqlalchemy import select
 
@@ -65,8 +66,9 @@ def test_login_email_is_case_insensitive(client: ApiClient) -> None:
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_401(client: ApiClient) -> None:
     wrong_password = client.post("/api/auth/login", json={**ALICE_LOGIN, "password": "nope"})
-    unknown_email = client.post("/api/auth/login",
-                                json={**ALICE_LOGIN, "email": "nobody@example.com"})
+    unknown_email = client.post(
+        "/api/auth/login", json={**ALICE_LOGIN, "email": "nobody@example.com"}
+    )
 
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert wrong_password.json()["detail"] == unknown_email.json()["detail"]
@@ -81,11 +83,15 @@ def test_an_inactive_user_cannot_log_in(client: ApiClient) -> None:
 
 
 def test_passwords_are_stored_as_argon2id_hashes(client: ApiClient) -> None:
-    client.post("/api/users", json={"email": "dave@example.com", "name": "Dave",
-                                    "password": "a-long-passphrase"})
+    client.post(
+        "/api/users",
+        json={"email": "dave@example.com", "name": "Dave", "password": "a-long-passphrase"},
+    )
 
     with client.app.state.context.session_factory() as session:
-        stored = session.scalars(select(User.password_hash).where(User.email == "dave@example.com")).one()
+        stored = session.scalars(
+            select(User.password_hash).where(User.email == "dave@example.com")
+        ).one()
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert "a-long-passphrase" not in stored
 
@@ -128,8 +134,9 @@ def test_reuse_only_revokes_the_affected_session(client: ApiClient) -> None:
     client.post("/api/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
     client.post("/api/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
 
-    response = client.post("/api/auth/refresh",
-                           json={"refresh_token": other_device["refresh_token"]})
+    response = client.post(
+        "/api/auth/refresh", json={"refresh_token": other_device["refresh_token"]}
+    )
 
     assert response.status_code == 200
 
@@ -203,9 +210,15 @@ def test_a_token_issued_in_the_future_is_rejected(client: ApiClient, auth, clock
 def _forge(settings, *, secret: str | None = None, algorithm: str = "HS256", **claims) -> str:
     now = int(demo.DEMO_NOW.timestamp())
     payload = {
-        "sub": str(demo.ADMIN_ID), "role": "admin", "iat": now, "exp": now + 600,
-        "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "jti": uuid.uuid4().hex,
-        "type": "access", **claims,
+        "sub": str(demo.ADMIN_ID),
+        "role": "admin",
+        "iat": now,
+        "exp": now + 600,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "jti": uuid.uuid4().hex,
+        "type": "access",
+        **claims,
     }
     key = secret if secret is not None else settings.jwt_secret.get_secret_value()
     return jwt.encode(payload, key if algorithm != "none" else None, algorithm=algorithm)
@@ -242,8 +255,15 @@ def test_a_token_signed_with_another_key_is_rejected(client: ApiClient, settings
 
 def test_a_token_without_an_expiry_is_rejected(client: ApiClient, settings) -> None:
     now = int(demo.DEMO_NOW.timestamp())
-    payload = {"sub": str(demo.ADMIN_ID), "role": "admin", "iat": now, "iss": settings.jwt_issuer,
-               "aud": settings.jwt_audience, "jti": "x", "type": "access"}
+    payload = {
+        "sub": str(demo.ADMIN_ID),
+        "role": "admin",
+        "iat": now,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "jti": "x",
+        "type": "access",
+    }
     token = jwt.encode(payload, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
     assert client.get("/api/users/me", headers=bearer(token)).status_code == 401
@@ -254,4 +274,3 @@ def test_the_role_comes_from_the_database_not_the_token(client: ApiClient, setti
     token = _forge(settings, sub=str(demo.BOB_ID), role="admin")
 
     assert client.get("/api/users", headers=bearer(token)).status_code == 403
-

@@ -30,8 +30,10 @@ def test_placing_an_order_computes_line_totals_and_total(client: ApiClient, auth
 
 
 def test_prices_are_exact_decimals_not_floats(client: ApiClient, auth) -> None:
-    items = [{"sku": "CHEAP-1", "quantity": 3, "unit_price": "0.10"},
-             {"sku": "CHEAP-2", "quantity": 1, "unit_price": "0.20"}]
+    items = [
+        {"sku": "CHEAP-1", "quantity": 3, "unit_price": "0.10"},
+        {"sku": "CHEAP-2", "quantity": 1, "unit_price": "0.20"},
+    ]
 
     response = client.post(ALICE_ORDERS, json={"items": items}, headers=auth.alice)
 
@@ -55,7 +57,8 @@ def test_orders_are_listed_newest_first_with_their_items(client: ApiClient, auth
 
     assert response.json()["total"] == 2
     assert [order["id"] for order in response.json()["items"]] == [
-        created["id"], str(demo.ALICE_ORDER_ID)
+        created["id"],
+        str(demo.ALICE_ORDER_ID),
     ]
     assert response.json()["items"][1]["total"] == "30.97"
 
@@ -123,8 +126,9 @@ def test_an_admin_can_read_anyones_orders(client: ApiClient, auth) -> None:
 
 
 def test_an_order_is_only_found_under_its_owner(client: ApiClient, auth) -> None:
-    response = client.get(f"/api/users/{demo.BOB_ID}/orders/{demo.ALICE_ORDER_ID}",
-                          headers=auth.admin)
+    response = client.get(
+        f"/api/users/{demo.BOB_ID}/orders/{demo.ALICE_ORDER_ID}", headers=auth.admin
+    )
 
     assert response.status_code == 404
 

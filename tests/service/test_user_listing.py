@@ -58,8 +58,10 @@ def test_sorting_descending_by_creation(client: ApiClient, auth) -> None:
 
 
 def test_sorting_by_several_fields(client: ApiClient, auth) -> None:
-    client.post("/api/users", json={"email": "aaron@example.com", "name": "Bob Builder",
-                                    "password": "a-long-passphrase"})
+    client.post(
+        "/api/users",
+        json={"email": "aaron@example.com", "name": "Bob Builder", "password": "a-long-passphrase"},
+    )
 
     response = client.get("/api/users", params={"sort": "name,-email"}, headers=auth.admin)
 

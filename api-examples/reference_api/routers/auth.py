@@ -17,10 +17,14 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 LOGIN_PATH = "/api/auth/login"
 TOKEN_PATH = "/api/auth/token"
 
-_LOGIN_RESPONSES = (
-    docs.ok(200, docs.TOKEN_PAIR, "Signed in."),
-    docs.problem(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS, LOGIN_PATH),
-)
+
+def _login_responses(path: str) -> docs.Responses:
+    return docs.merge(
+        docs.ok(200, docs.TOKEN_PAIR, "Signed in."),
+        docs.problem(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS, path),
+        docs.invalid(path, ("body.password", "Field required")),
+        docs.rate_limited(path),
+    )
 
 
 @router.post(
@@ -30,11 +34,7 @@ _LOGIN_RESPONSES = (
     description="Returns a short-lived JWT access token and a single-use refresh token. "
     "Wrong password, unknown email and deactivated account all get the same 401. Limited "
     "to a few attempts per minute per client.",
-    responses=docs.merge(
-        *_LOGIN_RESPONSES,
-        docs.invalid(LOGIN_PATH, ("body.password", "Field required")),
-        docs.rate_limited(LOGIN_PATH),
-    ),
+    responses=_login_responses(LOGIN_PATH),
 )
 def login(
     credentials: Annotated[
@@ -52,11 +52,7 @@ def login(
     summary="Sign in with an OAuth2 password form",
     description="The same as `/api/auth/login`, for clients that speak the OAuth2 "
     "password grant (form-encoded `username` and `password`).",
-    responses=docs.merge(
-        *_LOGIN_RESPONSES,
-        docs.invalid(TOKEN_PATH, ("body.password", "Field required")),
-        docs.rate_limited(TOKEN_PATH),
-    ),
+    responses=_login_responses(TOKEN_PATH),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -67,9 +63,7 @@ def login(
         }
     },
 )
-def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
-) -> TokenPair:
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep) -> TokenPair:
     return auth.login(form.username, form.password)
 
 

@@ -62,10 +62,14 @@ def list_orders(
     user_id: UserId,
     actor: CurrentUser,
     orders: OrderServiceDep,
-    page: Annotated[int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})] = 1,
+    page: Annotated[
+        int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})
+    ] = 1,
     limit: Annotated[
         int,
-        Query(ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}),
+        Query(
+            ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}
+        ),
     ] = DEFAULT_PAGE_SIZE,
 ) -> OrderPage:
     found, total = orders.list_page(user_id, PageRequest(page=page, limit=limit), actor)

@@ -22,7 +22,9 @@ UserId = Annotated[
     docs.path_param("User ID (UUID).", demo.ALICE_ID),
 ]
 
-_NOT_YOURS = docs.problem(ErrorCode.FORBIDDEN, "You may only access your own account.", docs.BOB_PATH)
+_NOT_YOURS = docs.problem(
+    ErrorCode.FORBIDDEN, "You may only access your own account.", docs.BOB_PATH
+)
 _NO_SUCH_USER = docs.problem(
     ErrorCode.NOT_FOUND, f"No user with id {demo.UNKNOWN_ID}.", docs.UNKNOWN_USER_PATH
 )
@@ -40,18 +42,30 @@ _BAD_USER_ID = docs.invalid(
     description="Open sign-up: anyone may create a `user` account. Creating an `admin` "
     "requires an admin's bearer token. Emails are unique, case-insensitively.",
     responses=docs.merge(
-        docs.ok(201, {**docs.ALICE, "id": str(docs.EXAMPLE_NEW_ID), "email": "dave@example.com",
-                      "name": "Dave Lister", "created_at": docs.timestamp(demo.DEMO_NOW),
-                      "updated_at": docs.timestamp(demo.DEMO_NOW)},
-                "User created.", docs.LOCATION_HEADER),
-        docs.problem(ErrorCode.UNAUTHENTICATED, "Sign in as an admin to create admin users.",
-                     "/api/users"),
+        docs.ok(
+            201,
+            {
+                **docs.ALICE,
+                "id": str(docs.EXAMPLE_NEW_ID),
+                "email": "dave@example.com",
+                "name": "Dave Lister",
+                "created_at": docs.timestamp(demo.DEMO_NOW),
+                "updated_at": docs.timestamp(demo.DEMO_NOW),
+            },
+            "User created.",
+            docs.LOCATION_HEADER,
+        ),
+        docs.problem(
+            ErrorCode.UNAUTHENTICATED, "Sign in as an admin to create admin users.", "/api/users"
+        ),
         docs.problem(ErrorCode.FORBIDDEN, ADMIN_REQUIRED, "/api/users"),
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, "/api/users"),
         docs.invalid(
             "/api/users",
-            ("body.email", "value is not a valid email address: An email address must have "
-             "an @-sign."),
+            (
+                "body.email",
+                "value is not a valid email address: An email address must have an @-sign.",
+            ),
             ("body.password", "String should have at least 12 characters"),
         ),
     ),
@@ -98,7 +112,8 @@ def _sort_keys(
         str,
         Query(
             description="Comma-separated fields, `-` prefix for descending. Allowed: "
-            + ", ".join(sorted(USER_SORT_COLUMNS)) + ".",
+            + ", ".join(sorted(USER_SORT_COLUMNS))
+            + ".",
             max_length=100,
             openapi_examples={"newest first": docs.example("-created_at,name", "Newest first")},
         ),
@@ -115,14 +130,19 @@ def _sort_keys(
     "and `role`, searchable with `q` (case-insensitive match on name or email) and "
     "sortable with `sort`.",
     responses=docs.merge(
-        docs.ok(200, {"items": [docs.BOB, docs.ALICE], "page": 1, "limit": 20, "total": 2},
-                "One page of users."),
+        docs.ok(
+            200,
+            {"items": [docs.BOB, docs.ALICE], "page": 1, "limit": 20, "total": 2},
+            "One page of users.",
+        ),
         docs.unauthenticated("/api/users"),
         docs.problem(ErrorCode.FORBIDDEN, ADMIN_REQUIRED, "/api/users"),
         docs.invalid(
             "/api/users",
-            ("query.sort", "cannot sort by 'password_hash'; allowed fields: created_at, "
-             "email, name"),
+            (
+                "query.sort",
+                "cannot sort by 'password_hash'; allowed fields: created_at, email, name",
+            ),
         ),
     ),
 )
@@ -130,10 +150,14 @@ def list_users(
     actor: CurrentUser,
     users: UserServiceDep,
     sort: Annotated[list[SortKey], Depends(_sort_keys)],
-    page: Annotated[int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})] = 1,
+    page: Annotated[
+        int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})
+    ] = 1,
     limit: Annotated[
         int,
-        Query(ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}),
+        Query(
+            ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}
+        ),
     ] = DEFAULT_PAGE_SIZE,
     user_status: Annotated[
         UserStatus | None,
@@ -234,8 +258,9 @@ def replace_user(
     responses=docs.merge(
         docs.ok(200, _REPLACED_ALICE, "The updated user."),
         docs.unauthenticated(docs.ALICE_PATH),
-        docs.problem(ErrorCode.FORBIDDEN, "Only an admin may change role or status.",
-                     docs.ALICE_PATH),
+        docs.problem(
+            ErrorCode.FORBIDDEN, "Only an admin may change role or status.", docs.ALICE_PATH
+        ),
         _NO_SUCH_USER,
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, docs.ALICE_PATH),
         docs.invalid(docs.ALICE_PATH, ("body.name", "Value error, may be omitted but not null")),

@@ -1,0 +1,176 @@
+"""Cross-cutting behaviour: request IDs, JSON access logs, CORS, rate limits, health."""
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from reference_api import demo_data as demo
+from reference_api.app import create_app
+from reference_api.logging_config import JsonFormatter
+
+from .support import ApiClient, make_settings
+
+ORIGIN = "https://app.example.com"
+
+
+def test_a_request_id_is_generated_when_none_is_sent(client: ApiClient) -> None:
+    response = client.get("/api/health")
+
+    assert len(response.headers["x-request-id"]) == 32
+
+
+def test_a_well_formed_request_id_is_echoed(client: ApiClient) -> None:
+    response = client.get("/api/health", headers={"X-Request-ID": "checkout-7f3a.1"})
+
+    assert response.headers["x-request-id"] == "checkout-7f3a.1"
+
+
+@pytest.mark.parametrize("supplied", ["has spaces", "x" * 129, 'quote"d'])
+def test_a_suspicious_request_id_is_replaced(client: ApiClient, supplied: str) -> None:
+    response = client.get("/api/health", headers={"X-Request-ID": supplied})
+
+    assert response.headers["x-request-id"] != supplied
+
+
+def test_error_bodies_carry_the_same_request_id(client: ApiClient) -> None:
+    response = client.get("/api/users/me", headers={"X-Request-ID": "abc-123"})
+
+    assert response.json()["request_id"] == "abc-123"
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("reference_api")
+    previous_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(previous_level)
+
+
+def test_each_request_is_logged_as_one_json_line(client: ApiClient, json_log) -> None:
+    client.get("/api/users/me", headers={"X-Request-ID": "log-me"})
+
+    [line] = json_log.getvalue().splitlines()
+    entry = json.loads(line)
+    assert entry["message"] == "request completed"
+    assert entry["logger"] == "reference_api.access"
+    assert entry["request_id"] == "log-me"
+    assert entry["method"] == "GET"
+    assert entry["path"] == "/api/users/me"
+    assert entry["status"] == 401
+    assert isinstance(entry["duration_ms"], float)
+
+
+def test_logs_never_contain_passwords_or_tokens(client: ApiClient, json_log) -> None:
+    login = {"email": "alice@example.com", "password": demo.DEMO_PASSWORD}
+    tokens = client.post("/api/auth/login", json=login).json()
+    client.get(
+        "/api/users/me?debug=1", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+
+    output = json_log.getvalue()
+    assert output.count("\n") == 3
+    for secret in (demo.DEMO_PASSWORD, tokens["access_token"], tokens["refresh_token"], "debug"):
+        assert secret not in output
+
+
+def test_cors_preflight_from_an_allowed_origin(client: ApiClient) -> None:
+    response = client.options(
+        "/api/users",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert "access-control-allow-credentials" not in response.headers
+
+
+def test_cors_preflight_from_another_origin_is_refused(client: ApiClient) -> None:
+    response = client.options(
+        "/api/users",
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "POST",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_responses_expose_the_request_id(client: ApiClient) -> None:
+    response = client.get("/api/health", headers={"Origin": ORIGIN})
+
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert "X-Request-ID" in response.headers["access-control-expose-headers"]
+
+
+def test_requests_over_the_limit_get_429_with_retry_after(build_client, clock) -> None:
+    client = build_client(rate_limit_requests=3, rate_limit_window_seconds=60)
+    statuses = [client.get("/api/users/me").status_code for _ in range(3)]
+    clock.advance(seconds=20)
+
+    response = client.get("/api/users/me")
+
+    assert statuses == [401, 401, 401]
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "40"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "RATE_LIMITED"
+
+
+def test_the_budget_comes_back_after_the_window(build_client, clock) -> None:
+    client = build_client(rate_limit_requests=1, rate_limit_window_seconds=60)
+    client.get("/api/users/me")
+    clock.advance(seconds=60)
+
+    assert client.get("/api/users/me").status_code == 401
+
+
+def test_login_has_its_own_stricter_budget(build_client) -> None:
+    client = build_client(login_rate_limit_requests=2)
+    wrong = {"email": "alice@example.com", "password": "not-the-password"}
+    attempts = [client.post("/api/auth/login", json=wrong).status_code for _ in range(3)]
+
+    assert attempts == [401, 401, 429]
+    assert client.get("/api/users/me").status_code == 401
+
+
+def test_health_checks_are_not_rate_limited(build_client) -> None:
+    client = build_client(rate_limit_requests=1)
+
+    assert [client.get("/api/health").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_health_reports_the_database(client: ApiClient) -> None:
+    response = client.get("/api/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_is_503_when_the_database_is_unreachable(tmp_path, clock) -> None:
+    app = create_app(make_settings(f"sqlite:///{tmp_path}/missing-dir/db.sqlite"), clock=clock)
+    client = ApiClient(app)
+    try:
+        response = client.get("/api/health")
+    finally:
+        client.close()
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert "missing-dir" not in response.text
