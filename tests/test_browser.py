@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from PIL import Image
+from PIL import Image, ImageStat
 
 from browser import dump_dom, screenshot
 
@@ -14,8 +14,7 @@ AGENT_PAGE = "agents/sonnet-typescript-fastapi.html"
 
 
 def _luminance(image: Image.Image, box: tuple[int, int, int, int]) -> float:
-    pixels = list(image.convert("L").crop(box).getdata())
-    return sum(pixels) / len(pixels)
+    return ImageStat.Stat(image.convert("L").crop(box)).mean[0]
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])

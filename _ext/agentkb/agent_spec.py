@@ -20,6 +20,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList, ViewList
 from openapi_spec_validator import validate
+from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 from sphinxcontrib.openapi.renderers import HttpdomainRenderer
@@ -242,3 +243,9 @@ class AgentOpenApiReportDirective(_SpecDirective):
         container = nodes.container()
         self.state.nested_parse(StringList(lines, source=self.env.docname), 0, container)
         return container.children
+
+
+def setup(app: Sphinx) -> None:
+    app.add_directive("agent-openapi", AgentOpenApiDirective)
+    app.add_directive("agent-openapi-report", AgentOpenApiReportDirective)
+    app.add_directive("service-openapi", ServiceOpenApiDirective)

@@ -13,6 +13,7 @@ from typing import Any
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx.application import Sphinx
 from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
@@ -261,3 +262,9 @@ class AgentCardsDirective(_AllAgentsDirective):
         wrapper = nodes.compound(classes=["toctree-wrapper"])
         wrapper.append(toctree)
         return [wrapper, *self.render(cards_markdown(agents))]
+
+
+def setup(app: Sphinx) -> None:
+    app.add_directive("agent-card", AgentCardDirective)
+    app.add_directive("agent-cards", AgentCardsDirective)
+    app.add_directive("agent-comparison", AgentComparisonDirective)

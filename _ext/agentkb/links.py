@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.application import Sphinx
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 
@@ -60,3 +61,7 @@ class OutsideLinks(SphinxTransform):
             if _HOME_PATH.match(literal.astext()):
                 parent = literal.parent
                 parent.insert(parent.index(literal) + 1, [nodes.Text(" "), _marker(literal.astext())])
+
+
+def setup(app: Sphinx) -> None:
+    app.add_transform(OutsideLinks)

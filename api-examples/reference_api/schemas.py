@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from reference_api.listing import PageRequest
 from reference_api.models import Role, UserStatus
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -81,11 +82,26 @@ class UserRead(BaseModel):
     updated_at: datetime
 
 
-class UserPage(BaseModel):
-    items: list[UserRead]
+class PageMeta(BaseModel):
     page: int
     limit: int
-    total: int = Field(description="Number of users matching the filters, across all pages.")
+    total: int = Field(description="Number of items matching the filters, across all pages.")
+    total_pages: int = Field(description="`total` divided by `limit`, rounded up; 0 when empty.")
+
+    @classmethod
+    def of(cls, request: PageRequest, total: int) -> "PageMeta":
+        return cls(
+            page=request.page,
+            limit=request.limit,
+            total=total,
+            # Integer ceiling division: exact at any size, and 0 for an empty result.
+            total_pages=(total + request.limit - 1) // request.limit,
+        )
+
+
+class UserPage(BaseModel):
+    data: list[UserRead]
+    meta: PageMeta
 
 
 class OrderItemCreate(BaseModel):
@@ -120,10 +136,8 @@ class OrderRead(BaseModel):
 
 
 class OrderPage(BaseModel):
-    items: list[OrderRead]
-    page: int
-    limit: int
-    total: int
+    data: list[OrderRead]
+    meta: PageMeta
 
 
 class LoginRequest(BaseModel):

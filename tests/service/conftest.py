@@ -1,5 +1,5 @@
-"""Fixtures for the reference service: every test gets its own migrated, seeded
-database, on SQLite and on PostgreSQL.
+"""Fixtures for the reference service: every test runs against a migrated database
+holding only the demo data, once on SQLite and once on PostgreSQL.
 
 PostgreSQL comes from ``TEST_DATABASE_URL`` when set (a server where the URL's user
 may create databases), otherwise from a throwaway cluster started with the local

@@ -68,7 +68,10 @@ def test_listing_orders_loads_items_without_a_query_per_order(client: ApiClient,
         client.post(ALICE_ORDERS, json=TWO_ITEMS, headers=auth.alice)
     statements: list[str] = []
     engine = client.app.state.context.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
+
+    def listener(connection, cursor, statement, *rest) -> None:
+        statements.append(statement)
+
     event.listen(engine, "before_cursor_execute", listener)
     try:
         response = client.get(ALICE_ORDERS, headers=auth.alice)

@@ -1,0 +1,39 @@
+"""English search that also keeps technical compounds whole: N+1, C++, API-PLURAL-NOUNS.
+
+Sphinx splits words on every non-word character, so a reader searching for
+"N+1" searches for "n" (too short to be indexed) and finds nothing, and a
+convention ID becomes three unrelated words. This language indexes each
+compound whole as well as by its parts, and splits the query the same way, so
+both "N+1" and "plural" find what they should.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sphinx.application import Sphinx
+from sphinx.search.en import SearchEnglish
+
+_COMPOUND = re.compile(r"\w+(?:[-+]\w*)+")
+
+# Query terms keep "+" and inner "-"; a leading "-" stays Sphinx's "exclude this word".
+SPLITTER = r"""
+function splitQuery(query) {
+  return query
+    .split(/[^\p{Letter}\p{Number}_+\-\p{Emoji_Presentation}]+/gu)
+    .map((term) => term.replace(/(?<=.)-+$/u, "").replace(/^--+/u, "-"))
+    .filter((term) => term && term !== "-");
+}
+"""
+
+
+class TechnicalEnglish(SearchEnglish):
+    js_splitter_code = SPLITTER
+
+    def split(self, input: str) -> list[str]:
+        compounds = [c.rstrip("-") for c in _COMPOUND.findall(input)]
+        return super().split(input) + [c for c in compounds if not c.replace("-", "").isdigit()]
+
+
+def setup(app: Sphinx) -> None:
+    app.add_search_language(TechnicalEnglish)
