@@ -100,10 +100,8 @@ class ConventionDirective(ObjectDescription[str]):
     def handle_signature(self, sig: str, signode: addnodes.desc_signature) -> str:
         level = self.options.get("level", "SHOULD")
         signode += addnodes.desc_name(sig, sig)
-        signode += nodes.inline(
-            "", level, classes=["sd-badge", f"kb-level-{level.lower()}", "sd-bg-primary",
-                                "sd-bg-text-primary"]
-        )
+        signode += nodes.Text(" ")
+        signode += nodes.inline("", level, classes=["kb-level", f"kb-level-{level.lower()}"])
         if "title" in self.options:
             signode += nodes.inline("", f" {self.options['title']}", classes=["kb-conv-title"])
         return sig
@@ -274,7 +272,8 @@ class KnowledgeBaseDomain(Domain):
 
     def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
         for conv in self.conventions.values():
-            yield conv.id, f"{conv.id}: {conv.title}", "convention", conv.docname, conv.anchor, 1
+            # Search splits display names on ".", so a title would break the ID apart.
+            yield conv.id, conv.id, "convention", conv.docname, conv.anchor, 1
 
 
 def _link(builder: Builder, fromdocname: str, docname: str, anchor: str, text: str,
@@ -305,10 +304,13 @@ def _matrix(app: Sphinx, domain: KnowledgeBaseDomain, fromdocname: str) -> nodes
         row += nodes.entry("", nodes.paragraph("", conv.level))
         for agent in agents:
             stance = _stance(conv, agent.slug)
-            row += nodes.entry("", nodes.paragraph("", stance), classes=[f"kb-{stance}"])
+            row += nodes.entry("", nodes.paragraph("", STANCE_LABELS[stance]), classes=[f"kb-{stance}"])
         body += row
     group += body
     return table
+
+
+STANCE_LABELS = {"states": "✓ states", "contradicts": "✗ contradicts", "silent": "–"}
 
 
 def _stance(conv: Convention, slug: str) -> str:

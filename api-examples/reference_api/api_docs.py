@@ -14,6 +14,7 @@ from fastapi import Body, Path
 
 from reference_api import demo_data as demo
 from reference_api.errors import (
+    MALFORMED_JSON_DETAIL,
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPES,
     VALIDATION_DETAIL,
@@ -156,6 +157,11 @@ def problem(
 
 def invalid(instance: str, *errors: tuple[str, str]) -> Responses:
     return problem(ErrorCode.VALIDATION_ERROR, VALIDATION_DETAIL, instance, errors)
+
+
+def malformed(instance: str) -> Responses:
+    """The 400 for a JSON body that does not parse; every JSON-body operation has one."""
+    return problem(ErrorCode.BAD_REQUEST, MALFORMED_JSON_DETAIL, instance)
 
 
 def unauthenticated(instance: str) -> Responses:

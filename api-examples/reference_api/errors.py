@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://agentkb.dev/problems/"
 VALIDATION_DETAIL = "The request contains invalid fields; see `errors`."
+MALFORMED_JSON_DETAIL = "The request body is not valid JSON."
 
 
 class ErrorCode(StrEnum):
@@ -177,13 +178,14 @@ async def _handle_api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    # FastAPI reports an unparsable JSON body as a validation error too, but there are
+    # no fields to blame: the syntax is wrong, which RFC 9110 §15.5.1 makes a 400.
+    if any(error["type"] == "json_invalid" for error in exc.errors()):
+        return problem_response(request, ErrorCode.BAD_REQUEST, MALFORMED_JSON_DETAIL)
     # Only location and message go back: pydantic's `input` would echo whatever the
     # client sent, passwords included.
     errors = [
-        FieldError(
-            field="body" if error["type"] == "json_invalid" else _field_path(error["loc"]),
-            message=error["msg"],
-        )
+        FieldError(field=_field_path(error["loc"]), message=error["msg"])
         for error in exc.errors()
     ]
     return problem_response(

@@ -163,6 +163,8 @@ def test_logout_revokes_the_refresh_token(client: ApiClient) -> None:
     response = client.post("/api/auth/logout", json={"refresh_token": tokens["refresh_token"]})
 
     assert response.status_code == 204
+    assert response.content == b""
+    assert "content-type" not in response.headers
     refresh = client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refresh.status_code == 401
 

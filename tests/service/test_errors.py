@@ -60,13 +60,34 @@ def test_validation_errors_list_each_field_without_echoing_input(client: ApiClie
     assert "hunter2" not in str(body)
 
 
-def test_malformed_json_is_a_validation_problem(client: ApiClient) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [b'{"email": ', b'{"email": "alice@example.com",}', b"email=alice@example.com", b"{'a': 1}"],
+    ids=["truncated", "trailing-comma", "form-encoded", "single-quotes"],
+)
+def test_malformed_json_is_a_400_problem(client: ApiClient, content: bytes) -> None:
     response = client.post(
-        "/api/auth/login", content=b'{"email": ', headers={"Content-Type": "application/json"}
+        "/api/auth/login", content=content, headers={"Content-Type": "application/json"}
+    )
+
+    body = assert_problem(response, 400, "BAD_REQUEST")
+    assert body["title"] == "Malformed request"
+    assert body["detail"] == "The request body is not valid JSON."
+    assert "errors" not in body
+
+
+@pytest.mark.parametrize(
+    "content", [b"[]", b'"alice@example.com"', b"null"], ids=["array", "string", "null"]
+)
+def test_well_formed_json_of_the_wrong_shape_is_a_422_problem(
+    client: ApiClient, content: bytes
+) -> None:
+    response = client.post(
+        "/api/auth/login", content=content, headers={"Content-Type": "application/json"}
     )
 
     body = assert_problem(response, 422, "VALIDATION_ERROR")
-    assert body["errors"][0]["field"] == "body"
+    assert body["errors"][0]["field"].startswith("body")
 
 
 def test_a_malformed_uuid_in_the_path_is_a_validation_problem(client: ApiClient, auth) -> None:

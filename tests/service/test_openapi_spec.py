@@ -79,6 +79,15 @@ def test_error_responses_are_documented_as_problem_details(spec: dict) -> None:
             assert content["example"]["status"] == int(status), f"{name} {status}"
 
 
+def test_every_json_body_operation_documents_the_malformed_json_400(spec: dict) -> None:
+    for name, operation in operations(spec):
+        if "application/json" not in operation.get("requestBody", {}).get("content", {}):
+            continue
+        assert "400" in operation["responses"], name
+        example = operation["responses"]["400"]["content"]["application/problem+json"]["example"]
+        assert example["code"] == "BAD_REQUEST", name
+
+
 def test_the_framework_default_validation_schema_is_not_advertised(spec: dict) -> None:
     assert "HTTPValidationError" not in spec["components"]["schemas"]
 

@@ -55,12 +55,21 @@ def test_orders_are_listed_newest_first_with_their_items(client: ApiClient, auth
 
     response = client.get(ALICE_ORDERS, headers=auth.alice)
 
-    assert response.json()["total"] == 2
-    assert [order["id"] for order in response.json()["items"]] == [
+    assert response.json()["meta"] == {"page": 1, "limit": 20, "total": 2, "total_pages": 1}
+    assert [order["id"] for order in response.json()["data"]] == [
         created["id"],
         str(demo.ALICE_ORDER_ID),
     ]
-    assert response.json()["items"][1]["total"] == "30.97"
+    assert response.json()["data"][1]["total"] == "30.97"
+
+
+def test_orders_are_paginated_in_the_list_envelope(client: ApiClient, auth) -> None:
+    client.post(ALICE_ORDERS, json=TWO_ITEMS, headers=auth.alice)
+
+    response = client.get(ALICE_ORDERS, params={"page": 2, "limit": 1}, headers=auth.alice)
+
+    assert [order["id"] for order in response.json()["data"]] == [str(demo.ALICE_ORDER_ID)]
+    assert response.json()["meta"] == {"page": 2, "limit": 1, "total": 2, "total_pages": 2}
 
 
 def test_listing_orders_loads_items_without_a_query_per_order(client: ApiClient, auth) -> None:
@@ -78,7 +87,7 @@ def test_listing_orders_loads_items_without_a_query_per_order(client: ApiClient,
     finally:
         event.remove(engine, "before_cursor_execute", listener)
 
-    assert len(response.json()["items"]) == 6
+    assert len(response.json()["data"]) == 6
     item_queries = [sql for sql in statements if "FROM order_items" in sql]
     assert len(item_queries) == 1, statements
 

@@ -8,7 +8,7 @@ from .support import ApiClient
 
 
 def names(response) -> list[str]:
-    return [user["name"] for user in response.json()["items"]]
+    return [user["name"] for user in response.json()["data"]]
 
 
 def test_listing_users_is_admin_only(client: ApiClient, auth) -> None:
@@ -22,9 +22,7 @@ def test_listing_defaults_to_page_one_of_twenty_oldest_first(client: ApiClient, 
     response = client.get("/api/users", headers=auth.admin)
 
     assert response.status_code == 200
-    assert response.json()["page"] == 1
-    assert response.json()["limit"] == 20
-    assert response.json()["total"] == 4
+    assert response.json()["meta"] == {"page": 1, "limit": 20, "total": 4, "total_pages": 1}
     assert names(response) == ["Ada Admin", "Alice Liddell", "Bob Builder", "Carol Danvers"]
 
 
@@ -32,7 +30,29 @@ def test_pages_split_the_result_and_report_the_total(client: ApiClient, auth) ->
     response = client.get("/api/users", params={"page": 2, "limit": 3}, headers=auth.admin)
 
     assert names(response) == ["Carol Danvers"]
-    assert response.json()["total"] == 4
+    assert response.json()["meta"] == {"page": 2, "limit": 3, "total": 4, "total_pages": 2}
+
+
+@pytest.mark.parametrize(
+    ("limit", "total_pages"),
+    [(1, 4), (2, 2), (3, 2), (4, 1), (100, 1)],
+)
+def test_total_pages_rounds_up(client: ApiClient, auth, limit: int, total_pages: int) -> None:
+    response = client.get("/api/users", params={"limit": limit}, headers=auth.admin)
+
+    assert response.json()["meta"]["total_pages"] == total_pages
+
+
+def test_a_page_past_the_end_is_empty_but_still_reports_the_total(
+    client: ApiClient, auth
+) -> None:
+    response = client.get("/api/users", params={"page": 9, "limit": 3}, headers=auth.admin)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": [],
+        "meta": {"page": 9, "limit": 3, "total": 4, "total_pages": 2},
+    }
 
 
 @pytest.mark.parametrize(
@@ -65,7 +85,7 @@ def test_sorting_by_several_fields(client: ApiClient, auth) -> None:
 
     response = client.get("/api/users", params={"sort": "name,-email"}, headers=auth.admin)
 
-    emails = [user["email"] for user in response.json()["items"]]
+    emails = [user["email"] for user in response.json()["data"]]
     assert emails[2:4] == ["bob@example.com", "aaron@example.com"]
 
 
@@ -115,7 +135,7 @@ def test_search_matches_emails(client: ApiClient, auth) -> None:
 def test_search_treats_wildcards_literally(client: ApiClient, auth) -> None:
     response = client.get("/api/users", params={"q": "%"}, headers=auth.admin)
 
-    assert response.json()["total"] == 0
+    assert response.json()["meta"] == {"page": 1, "limit": 20, "total": 0, "total_pages": 0}
 
 
 def test_filters_search_and_sort_combine(client: ApiClient, auth) -> None:

@@ -172,6 +172,7 @@ def test_delete_removes_the_user_and_their_orders(client: ApiClient, auth) -> No
 
     assert response.status_code == 204
     assert response.content == b""
+    assert "content-type" not in response.headers
     assert client.get(f"/api/users/{demo.ALICE_ID}", headers=auth.admin).status_code == 404
     orders = client.get(f"/api/users/{demo.ALICE_ID}/orders", headers=auth.admin)
     assert orders.status_code == 404

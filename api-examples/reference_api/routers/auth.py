@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from reference_api import api_docs as docs
@@ -34,7 +34,7 @@ def _login_responses(path: str) -> docs.Responses:
     description="Returns a short-lived JWT access token and a single-use refresh token. "
     "Wrong password, unknown email and deactivated account all get the same 401. Limited "
     "to a few attempts per minute per client.",
-    responses=_login_responses(LOGIN_PATH),
+    responses=docs.merge(_login_responses(LOGIN_PATH), docs.malformed(LOGIN_PATH)),
 )
 def login(
     credentials: Annotated[
@@ -77,6 +77,7 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServi
     responses=docs.merge(
         docs.ok(200, docs.TOKEN_PAIR, "New access and refresh tokens."),
         docs.problem(ErrorCode.UNAUTHENTICATED, BAD_REFRESH_TOKEN, "/api/auth/refresh"),
+        docs.malformed("/api/auth/refresh"),
         docs.invalid("/api/auth/refresh", ("body.refresh_token", "Field required")),
     ),
 )
@@ -93,11 +94,14 @@ def refresh(
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
+    # The default JSONResponse would label the empty 204 `application/json`.
+    response_class=Response,
     summary="Sign out",
     description="Revokes the refresh token and every token rotated from the same login. "
     "Succeeds even if the token is unknown or already revoked.",
     responses=docs.merge(
         docs.no_content("Signed out."),
+        docs.malformed("/api/auth/logout"),
         docs.invalid("/api/auth/logout", ("body.refresh_token", "Field required")),
     ),
 )

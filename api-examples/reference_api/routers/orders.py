@@ -10,7 +10,7 @@ from reference_api import demo_data as demo
 from reference_api.dependencies import CurrentUser, OrderServiceDep
 from reference_api.errors import ErrorCode
 from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
-from reference_api.schemas import OrderCreate, OrderPage, OrderRead
+from reference_api.schemas import OrderCreate, OrderPage, OrderRead, PageMeta
 
 router = APIRouter(prefix="/api/users/{user_id}/orders", tags=["orders"])
 
@@ -46,7 +46,10 @@ _NEW_ORDER = {
     responses=docs.merge(
         docs.ok(
             200,
-            {"items": [docs.ALICE_ORDER], "page": 1, "limit": 20, "total": 1},
+            {
+                "data": [docs.ALICE_ORDER],
+                "meta": {"page": 1, "limit": 20, "total": 1, "total_pages": 1},
+            },
             "One page of orders.",
         ),
         docs.unauthenticated(docs.ALICE_ORDERS_PATH),
@@ -72,12 +75,11 @@ def list_orders(
         ),
     ] = DEFAULT_PAGE_SIZE,
 ) -> OrderPage:
-    found, total = orders.list_page(user_id, PageRequest(page=page, limit=limit), actor)
+    requested = PageRequest(page=page, limit=limit)
+    found, total = orders.list_page(user_id, requested, actor)
     return OrderPage(
-        items=[OrderRead.model_validate(order) for order in found],
-        page=page,
-        limit=limit,
-        total=total,
+        data=[OrderRead.model_validate(order) for order in found],
+        meta=PageMeta.of(requested, total),
     )
 
 
@@ -94,6 +96,7 @@ def list_orders(
         docs.unauthenticated(docs.ALICE_ORDERS_PATH),
         _NOT_YOURS,
         _NO_SUCH_USER,
+        docs.malformed(docs.ALICE_ORDERS_PATH),
         docs.invalid(
             docs.ALICE_ORDERS_PATH,
             ("body.items.0.quantity", "Input should be greater than 0"),

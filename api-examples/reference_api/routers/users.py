@@ -12,7 +12,14 @@ from reference_api.errors import ErrorCode
 from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, SortKey, parse_sort
 from reference_api.models import Role, UserStatus
 from reference_api.repositories import USER_SORT_COLUMNS, UserFilters
-from reference_api.schemas import UserCreate, UserPage, UserRead, UserReplace, UserUpdate
+from reference_api.schemas import (
+    PageMeta,
+    UserCreate,
+    UserPage,
+    UserRead,
+    UserReplace,
+    UserUpdate,
+)
 from reference_api.services import ADMIN_REQUIRED, DUPLICATE_EMAIL
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -60,6 +67,7 @@ _BAD_USER_ID = docs.invalid(
         ),
         docs.problem(ErrorCode.FORBIDDEN, ADMIN_REQUIRED, "/api/users"),
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, "/api/users"),
+        docs.malformed("/api/users"),
         docs.invalid(
             "/api/users",
             (
@@ -132,7 +140,10 @@ def _sort_keys(
     responses=docs.merge(
         docs.ok(
             200,
-            {"items": [docs.BOB, docs.ALICE], "page": 1, "limit": 20, "total": 2},
+            {
+                "data": [docs.BOB, docs.ALICE],
+                "meta": {"page": 1, "limit": 20, "total": 2, "total_pages": 1},
+            },
             "One page of users.",
         ),
         docs.unauthenticated("/api/users"),
@@ -176,17 +187,13 @@ def list_users(
         ),
     ] = None,
 ) -> UserPage:
+    requested = PageRequest(page=page, limit=limit)
     found, total = users.list_page(
-        UserFilters(status=user_status, role=role, search=q),
-        sort,
-        PageRequest(page=page, limit=limit),
-        actor,
+        UserFilters(status=user_status, role=role, search=q), sort, requested, actor
     )
     return UserPage(
-        items=[UserRead.model_validate(user) for user in found],
-        page=page,
-        limit=limit,
-        total=total,
+        data=[UserRead.model_validate(user) for user in found],
+        meta=PageMeta.of(requested, total),
     )
 
 
@@ -226,6 +233,7 @@ _REPLACED_ALICE = {
         _NOT_YOURS,
         _NO_SUCH_USER,
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, docs.ALICE_PATH),
+        docs.malformed(docs.ALICE_PATH),
         docs.invalid(docs.ALICE_PATH, ("body.status", "Field required")),
     ),
 )
@@ -263,6 +271,7 @@ def replace_user(
         ),
         _NO_SUCH_USER,
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, docs.ALICE_PATH),
+        docs.malformed(docs.ALICE_PATH),
         docs.invalid(docs.ALICE_PATH, ("body.name", "Value error, may be omitted but not null")),
     ),
 )
@@ -280,6 +289,8 @@ def update_user(
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    # The default JSONResponse would label the empty 204 `application/json`.
+    response_class=Response,
     summary="Delete a user",
     description="Deletes the account with its orders and sessions. Users may delete "
     "themselves; deleting anyone else requires the admin role.",
