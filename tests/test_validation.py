@@ -272,3 +272,13 @@ def test_tools_list_keeps_its_names_without_surrounding_spaces():
         "Read",
         "mcp__github__create_issue",
     ]
+
+
+def test_an_unclosed_bracket_names_the_line_where_it_opened(tmp_path: Path) -> None:
+    path = tmp_path / "unclosed.md"
+    path.write_text("---\nname: broken\ndescription: [unclosed\nmodel: sonnet\n---\nBody\n", "utf-8")
+    _, findings = check_folder([path])
+    assert [str(f) for f in findings] == [
+        f"{path}:4: error[unreadable]: malformed YAML front matter: expected ',' or ']', "
+        "but got ':' (while parsing a flow sequence that starts on line 3)"
+    ]

@@ -18,14 +18,18 @@ import yaml
 FENCE = "---"
 
 
-class DefinitionError(Exception):
-    """A definition file that cannot be read at all: no front matter, bad YAML, ..."""
+class LocatedError(Exception):
+    """An error in one of the site's data files, reported as ``path:line: message``."""
 
     def __init__(self, path: Path, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
         self.path = path
         self.line = line
         self.message = message
+
+
+class DefinitionError(LocatedError):
+    """A definition file that cannot be read at all: no front matter, bad YAML, ..."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ def parse_definition(path: Path, raw: bytes) -> AgentDefinition:
         mark = exc.problem_mark or exc.context_mark
         line = front_line + (mark.line if mark else 0)
         reason = exc.problem or exc.context or "malformed YAML"
+        # An unclosed bracket or quote is only noticed lines later: say where it opened.
+        if exc.context and exc.context_mark and front_line + exc.context_mark.line != line:
+            reason += f" ({exc.context} that starts on line {front_line + exc.context_mark.line})"
         raise DefinitionError(path, line, f"malformed YAML front matter: {reason}") from None
     if meta is None:
         meta = {}

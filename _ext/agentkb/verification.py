@@ -25,7 +25,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .definitions import AgentDefinition
+from .definitions import AgentDefinition, LocatedError
 from .facts import CodeSample, measure
 from .ingest import catalog
 
@@ -72,14 +72,8 @@ _IMPORT = re.compile(
 )
 
 
-class SidecarError(Exception):
+class SidecarError(LocatedError):
     """A sidecar that cannot be applied: unknown key, bad value, entry without a sample."""
-
-    def __init__(self, path: Path, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
-        self.line = line
-        self.message = message
 
 
 @dataclass(frozen=True)
