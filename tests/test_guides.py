@@ -117,3 +117,17 @@ def test_every_agent_section_anchor_a_guide_uses_exists_on_the_agent_page(html: 
         for link in _soup(html, f"guides/{guide}.html").select('a[href^="../agents/"][href*="#"]'):
             page, anchor = link["href"][len("../"):].split("#")
             assert _soup(html, page).find(id=anchor), link["href"]
+
+
+def test_the_topics_table_counts_the_agent_sections_each_guide_links(html: Path) -> None:
+    table = _soup(html, "agents/index.html").select_one("table.kb-topics")
+    header = [th.get_text(strip=True) for th in table.select("thead th")][1:]
+    for tr in table.select("tbody tr"):
+        page = "agents/" + tr.select_one("td a")["href"]
+        linked: dict[str, set[str]] = {}
+        for a in _soup(html, page).select('a[href*="agents/"][href*="#"]'):
+            slug, anchor = a["href"].rsplit("/", 1)[1].split(".html#")
+            linked.setdefault(slug, set()).add(anchor)
+        counts = [td.get_text(strip=True) for td in tr.select("td")[1:]]
+        expected = [str(len(linked[s])) if s in linked else "–" for s in header]
+        assert counts == expected, page

@@ -192,7 +192,7 @@ def cards_markdown(agents: tuple[Agent, ...]) -> str:
 
 def comparison_markdown(agents: tuple[Agent, ...]) -> str:
     rows = [
-        "| Agent | Model | Tools | Skills | Size | Code samples | Topics |",
+        "| Agent | Model | Tools | Skills | Size | Code samples | Cited by |",
         "|---|---|---|---|---|---|---|",
     ]
     for agent in agents:
@@ -215,7 +215,7 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
                     skills_text,
                     f"{facts.words:,} words, {facts.sections} sections",
                     languages_text(facts),
-                    ", ".join(facts.topics) or "–",
+                    "–",  # replaced by a GuidesPlaceholder once every guide has been read
                 )
             )
             + " |"
@@ -234,11 +234,34 @@ class _AllAgentsDirective(_MarkdownDirective):
         return agents
 
 
-class AgentComparisonDirective(_AllAgentsDirective):
-    """One table row per agent, every cell derived from its file."""
+class GuidesPlaceholder(nodes.General, nodes.Element):
+    """How many guides cite an agent: known only after every page is read."""
+
+
+class TopicsPlaceholder(nodes.General, nodes.Element):
+    """The guides x agents table of cited sections: filled in once every page is read."""
+
+
+class AgentTopicsDirective(_AllAgentsDirective):
+    """Which topics each agent speaks to: the sections each guide cites, per agent."""
 
     def run(self) -> list[nodes.Node]:
-        return self.render(comparison_markdown(self.agents()))
+        self.agents()
+        return [TopicsPlaceholder()]
+
+
+class AgentComparisonDirective(_AllAgentsDirective):
+    """One table row per agent, every cell derived from its file or the guides citing it."""
+
+    def run(self) -> list[nodes.Node]:
+        agents = self.agents()
+        rendered = self.render(comparison_markdown(agents))
+        rows = [row for body in rendered[0].findall(nodes.tbody) for row in body.children]
+        for agent, row in zip(agents, rows, strict=True):
+            cell = row.children[-1]
+            cell.children = []
+            cell += GuidesPlaceholder(slug=agent.slug)
+        return rendered
 
 
 class AgentCardsDirective(_AllAgentsDirective):
@@ -265,6 +288,9 @@ class AgentCardsDirective(_AllAgentsDirective):
 
 
 def setup(app: Sphinx) -> None:
+    app.add_node(GuidesPlaceholder)
+    app.add_node(TopicsPlaceholder)
+    app.add_directive("agent-topics", AgentTopicsDirective)
     app.add_directive("agent-card", AgentCardDirective)
     app.add_directive("agent-cards", AgentCardsDirective)
     app.add_directive("agent-comparison", AgentComparisonDirective)

@@ -31,6 +31,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
+from .cards import GuidesPlaceholder, TopicsPlaceholder
 from .ingest import Agent, catalog
 
 logger = logging.getLogger(__name__)
@@ -341,10 +342,56 @@ def _backlinks(app: Sphinx, doctree: nodes.document, docname: str, agent: Agent,
         section.insert(section.index(title_node) + 1, para)
 
 
+def _cited_sections(domain: KnowledgeBaseDomain) -> dict[str, dict[str, set[str]]]:
+    """guide docname -> agent slug -> the anchors of that agent it links to."""
+    cited: dict[str, dict[str, set[str]]] = {}
+    for target, links in domain.agent_links.items():
+        slug, _, anchor = target.partition("#")
+        for link in links:
+            cited.setdefault(link.docname, {}).setdefault(slug, set()).add(anchor)
+    return cited
+
+
+def _citing_pages(domain: KnowledgeBaseDomain, slug: str) -> nodes.paragraph:
+    pages = [doc for doc, agents in _cited_sections(domain).items() if slug in agents]
+    return nodes.paragraph("", f"{len(pages)} pages" if pages else "–")
+
+
+def _topics(app: Sphinx, domain: KnowledgeBaseDomain, fromdocname: str) -> nodes.table:
+    agents = catalog(app).agents
+    cited = _cited_sections(domain)
+    table = nodes.table(classes=["kb-topics"])
+    group = nodes.tgroup(cols=1 + len(agents))
+    table += group
+    for _ in range(1 + len(agents)):
+        group += nodes.colspec(colwidth=1)
+    head = nodes.row()
+    for text in ("Page", *(a.slug for a in agents)):
+        head += nodes.entry("", nodes.paragraph("", text))
+    group += nodes.thead("", head)
+    body = nodes.tbody()
+    for docname in sorted(cited, key=lambda d: app.env.titles[d].astext()):
+        row = nodes.row()
+        cell = nodes.paragraph()
+        cell += _link(app.builder, fromdocname, docname, "", app.env.titles[docname].astext())
+        row += nodes.entry("", cell)
+        for agent in agents:
+            count = len(cited[docname].get(agent.slug, ()))
+            row += nodes.entry("", nodes.paragraph("", str(count) if count else "–"),
+                               classes=["kb-states" if count else "kb-silent"])
+        body += row
+    group += body
+    return table
+
+
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     domain: KnowledgeBaseDomain = app.env.domains["kb"]  # type: ignore[assignment]
     for placeholder in list(doctree.findall(MatrixPlaceholder)):
         placeholder.replace_self(_matrix(app, domain, docname))
+    for placeholder in list(doctree.findall(GuidesPlaceholder)):
+        placeholder.replace_self(_citing_pages(domain, placeholder["slug"]))
+    for placeholder in list(doctree.findall(TopicsPlaceholder)):
+        placeholder.replace_self(_topics(app, domain, docname))
     agent = catalog(app).by_docname(docname)
     if agent is not None:
         _backlinks(app, doctree, docname, agent, domain)
@@ -357,6 +404,7 @@ def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], cha
         return []
     pages = {a.docname for a in catalog(app).agents}
     pages |= set(env.domains["kb"].data["matrix_docs"])
+    pages |= getattr(env, "agentkb_overview_docs", set())
     return sorted(pages & env.found_docs)
 
 

@@ -1,4 +1,4 @@
-"""Measurable facts about an agent's body: size, sections, code samples, topics."""
+"""Measurable facts about an agent's body: size, sections, code samples."""
 
 from __future__ import annotations
 
@@ -9,22 +9,6 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 
 _md = MarkdownIt("commonmark").enable("table")
-
-#: Topic -> words that, in a heading, mark a section as being about it. The topics
-#: mirror the guides, so the overview says which guides an agent has something for.
-TOPIC_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "API design": ("api", "restful", "endpoint", "openapi"),
-    "Errors": ("error",),
-    "Status codes": ("status code",),
-    "Auth": ("auth", "jwt", "security"),
-    "Database": ("database", "schema", "query", "sqlalchemy", "prisma", "migration"),
-    "Architecture": ("architecture", "service layer", "repository", "structure", "solid"),
-    "Testing": ("test",),
-    "Logging": ("log",),
-    "Performance": ("performance",),
-    "Configuration": ("configuration", "environment"),
-}
-
 
 @dataclass(frozen=True)
 class Heading:
@@ -54,15 +38,6 @@ class AgentFacts:
     @property
     def languages(self) -> Counter[str]:
         return Counter(s.language or "text" for s in self.samples)
-
-    @property
-    def topics(self) -> list[str]:
-        texts = [h.text.lower() for h in self.headings]
-        return [
-            topic
-            for topic, words in TOPIC_KEYWORDS.items()
-            if any(word in text for text in texts for word in words)
-        ]
 
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
