@@ -27,7 +27,7 @@ test: $(BIN)/.installed system-deps  ## every test: strict build, samples, servi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 docs-live: $(BIN)/.installed system-deps  ## rebuild and reload in the browser on every save
-	$(BIN)/sphinx-autobuild $(STRICT) . $(BUILDDIR)/live --ignore "agents/*.md" --watch _ext
+	$(BIN)/sphinx-autobuild $(STRICT) . $(BUILDDIR)/live --watch _ext --port 8001
 
 docs-linkcheck: $(BIN)/.installed system-deps  ## internal links and anchors (no network here)
 	$(BIN)/sphinx-build $(STRICT) -b linkcheck . $(BUILDDIR)/linkcheck

@@ -41,6 +41,7 @@ myst_enable_extensions = [
     "attrs_inline",
     "attrs_block",
     "substitution",
+    "tasklist",
 ]
 myst_heading_anchors = 4
 
