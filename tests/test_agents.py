@@ -107,10 +107,10 @@ def test_the_raw_file_can_be_downloaded_unchanged(html: Path) -> None:
 def test_the_overview_has_a_card_and_a_table_row_per_agent(html: Path) -> None:
     soup = BeautifulSoup((html / "agents" / "index.html").read_text("utf-8"), "html.parser")
     cards = soup.select(".kb-overview-card")
-    rows = soup.select("table tbody tr")
+    rows = soup.select("table.kb-comparison tbody tr")
     assert len(cards) == len(rows) == len(AGENT_FILES)
     for path in AGENT_FILES:
-        assert soup.select_one(f'table a[href="{path.stem}.html"]'), path.stem
+        assert soup.select_one(f'table.kb-comparison a[href="{path.stem}.html"]'), path.stem
 
 
 def _tracked_files(root: Path) -> dict[str, str]:
@@ -149,7 +149,7 @@ def test_a_dropped_in_definition_gets_an_overview_card_and_row(dropped_in) -> No
     src, _, _, _ = dropped_in
     soup = BeautifulSoup((src / "_build/html/agents/index.html").read_text("utf-8"), "html.parser")
     assert any("api-reviewer" in _text(c) for c in soup.select(".kb-overview-card"))
-    assert soup.select_one('table a[href="api-reviewer.html"]')
+    assert soup.select_one('table.kb-comparison a[href="api-reviewer.html"]')
 
 
 def test_a_dropped_in_definition_is_in_the_search_index(dropped_in) -> None:

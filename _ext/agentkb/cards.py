@@ -192,6 +192,7 @@ def cards_markdown(agents: tuple[Agent, ...]) -> str:
 
 def comparison_markdown(agents: tuple[Agent, ...]) -> str:
     rows = [
+        "{.kb-comparison}",
         "| Agent | Model | Tools | Skills | Size | Code samples | Cited by |",
         "|---|---|---|---|---|---|---|",
     ]
