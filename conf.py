@@ -21,16 +21,10 @@ extensions = [
 
 root_doc = "index"
 source_suffix = {".md": "markdown"}
-exclude_patterns = [
-    "_build",
-    ".venv*",
-    "README.md",
-    "tests",
-    "bench",
-    "requirements",
-    "agents/definitions",
-    "**/.pytest_cache",
-]
+# The site is these pages and nothing else that happens to be lying around
+# (caches, virtual environments, node_modules); agent files are data for agentkb.
+include_patterns = ["index.md", "agents/**", "guides/**", "api-examples/**"]
+exclude_patterns = ["agents/definitions", "**/.*"]
 
 nitpicky = True
 

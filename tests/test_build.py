@@ -31,3 +31,12 @@ def test_an_unknown_directive_fails_the_build_naming_file_and_line(tmp_path: Pat
     assert any(
         "guides/broken.md:5" in w and "no-such-directive" in w for w in build.warnings
     ), build.output
+
+
+def test_markdown_in_caches_and_hidden_folders_is_not_part_of_the_site(tmp_path: Path) -> None:
+    src = copy_site(tmp_path / "src")
+    for stray in (".pytest_cache/README.md", "guides/.cache/notes.md", "tests/README.md"):
+        (src / stray).parent.mkdir(parents=True, exist_ok=True)
+        (src / stray).write_text("# Not a page\n", "utf-8")
+    build = sphinx_build(src, tmp_path / "out")
+    assert build.returncode == 0 and build.warnings == [], build.output
