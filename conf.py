@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "agentkb"
 author = "The agentkb contributors"
-copyright = "2026, %s" % author
+copyright = f"2026, {author}"
 release = "0.1.0"
 
 extensions = [

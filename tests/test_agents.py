@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from sitebuild import ROOT, Build, copy_site, sphinx_build
 
 from agentkb.definitions import definition_files, load_definition
 from agentkb.facts import measure
-from sitebuild import ROOT, Build, copy_site, sphinx_build
 
 DEFINITIONS = ROOT / "agents" / "definitions"
 AGENT_FILES = definition_files(DEFINITIONS)

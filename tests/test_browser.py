@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser import dump_dom, screenshot
 from bs4 import BeautifulSoup
 from PIL import Image, ImageStat
-
-from browser import dump_dom, screenshot
 
 AGENT_PAGE = "agents/sonnet-typescript-fastapi.html"
 

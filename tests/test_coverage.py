@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
+from sitebuild import ROOT
 
 from agentkb.definitions import definition_files
-from sitebuild import ROOT
 
 EXCLUSIONS_FILE = ROOT / "guides" / "uncovered.toml"
 EXCLUSIONS: dict[str, dict[str, str]] = tomllib.loads(EXCLUSIONS_FILE.read_text("utf-8"))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from sitebuild import ROOT, copy_site, sphinx_build
 
 from agentkb.definitions import definition_files
-from sitebuild import ROOT, copy_site, sphinx_build
 
 PARTS = ["What the agents say", "Where they disagree", "Recommendation", "Example"]
 GUIDES = sorted(
@@ -83,7 +82,7 @@ def test_the_matrix_agrees_with_what_each_convention_says(html: Path) -> None:
     for tr in table.select("tbody tr"):
         cells = tr.select("td")
         conv = conventions[cells[0].get_text(strip=True)]
-        for slug, cell in zip(SLUGS, cells[2:]):
+        for slug, cell in zip(SLUGS, cells[2:], strict=True):
             stance = next(c for c in cell["class"] if c.startswith("kb-"))[3:]
             expected = ("contradicts" if slug in conv["contradicts"]
                         else "states" if slug in conv["states"] else "silent")

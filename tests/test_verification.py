@@ -17,12 +17,12 @@ import pytest
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
+from sitebuild import ROOT
 from sybil import Sybil
 
 from agentkb.definitions import load_definition
 from agentkb.ingest import STUB_MARKER
 from agentkb.verification import SidecarError, classify, sidecar_path
-from sitebuild import ROOT
 
 DEFINITIONS = ROOT / "agents" / "definitions"
 #: Folders that are not pages of the site (conf.py's exclude_patterns, and tooling).
@@ -142,7 +142,7 @@ def test_an_error_that_no_longer_matches_fails(agent_copy: Path, sybils: ModuleT
     stale = text.replace("NameError: name 'datetime' is not defined", "NameError: name 'Session' is not defined")
     assert stale != text
     sidecar.write_text(stale, "utf-8")
-    line = next(n for n, l in enumerate(stale.splitlines(), 1) if "name 'Session'" in l)
+    line = next(n for n, text_line in enumerate(stale.splitlines(), 1) if "name 'Session'" in text_line)
     example = next(e for e in sybils.agents.parse(agent_copy) if e.parsed.key == "fbb64a6faad3")
     with pytest.raises(AssertionError, match=rf"samples\.toml:{line}: the sample should fail with NameError"):
         example.evaluate()
@@ -151,7 +151,7 @@ def test_an_error_that_no_longer_matches_fails(agent_copy: Path, sybils: ModuleT
 def test_unknown_key_is_an_error_with_file_and_line(agent_copy: Path, sybils: ModuleType) -> None:
     sidecar = sidecar_path(agent_copy)
     lines = sidecar.read_text("utf-8").splitlines(keepends=True)
-    at = next(n for n, l in enumerate(lines) if l.startswith('exercise = "custom_exception_handlers"'))
+    at = next(n for n, text_line in enumerate(lines) if text_line.startswith('exercise = "custom_exception_handlers"'))
     lines.insert(at + 1, 'colour = "red"\n')
     sidecar.write_text("".join(lines), "utf-8")
     with pytest.raises(SidecarError, match=rf"{re.escape(str(sidecar))}:{at + 2}: unknown key 'colour'"):

@@ -25,7 +25,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 from sphinxcontrib.openapi.renderers import HttpdomainRenderer
 
-from .cards import table_cell, inline_code
+from .cards import inline_code, table_cell
 from .facts import CodeSample, measure
 from .ingest import Agent, catalog
 

@@ -31,6 +31,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
+from . import tables
 from .cards import GuidesPlaceholder, TopicsPlaceholder
 from .ingest import Agent, catalog
 
@@ -286,29 +287,19 @@ def _link(builder: Builder, fromdocname: str, docname: str, anchor: str, text: s
 
 def _matrix(app: Sphinx, domain: KnowledgeBaseDomain, fromdocname: str) -> nodes.table:
     agents = catalog(app).agents
-    table = nodes.table(classes=["kb-matrix"])
-    group = nodes.tgroup(cols=2 + len(agents))
-    table += group
-    for _ in range(2 + len(agents)):
-        group += nodes.colspec(colwidth=1)
-    head = nodes.row()
-    for text in ("Convention", "Level", *(a.slug for a in agents)):
-        head += nodes.entry("", nodes.paragraph("", text))
-    group += nodes.thead("", head)
-    body = nodes.tbody()
+    rows = []
     for conv in sorted(domain.conventions.values(), key=lambda c: c.id):
-        disputed = bool(conv.contradicts)
-        row = nodes.row(classes=["kb-disputed"] if disputed else [])
-        cell = nodes.paragraph()
-        cell += _link(app.builder, fromdocname, conv.docname, conv.anchor, conv.id)
-        row += nodes.entry("", cell)
-        row += nodes.entry("", nodes.paragraph("", conv.level))
-        for agent in agents:
-            stance = _stance(conv, agent.slug)
-            row += nodes.entry("", nodes.paragraph("", STANCE_LABELS[stance]), classes=[f"kb-{stance}"])
-        body += row
-    group += body
-    return table
+        stances = [_stance(conv, agent.slug) for agent in agents]
+        rows.append(tables.row(
+            [
+                _link(app.builder, fromdocname, conv.docname, conv.anchor, conv.id),
+                conv.level,
+                *(tables.entry(STANCE_LABELS[s], [f"kb-{s}"]) for s in stances),
+            ],
+            classes=["kb-disputed"] if conv.contradicts else [],
+        ))
+    header = ["Convention", "Level", *(a.slug for a in agents)]
+    return tables.table(header, rows, classes=["kb-matrix"])
 
 
 STANCE_LABELS = {"states": "✓ states", "contradicts": "✗ contradicts", "silent": "–"}
@@ -360,28 +351,14 @@ def _citing_pages(domain: KnowledgeBaseDomain, slug: str) -> nodes.paragraph:
 def _topics(app: Sphinx, domain: KnowledgeBaseDomain, fromdocname: str) -> nodes.table:
     agents = catalog(app).agents
     cited = _cited_sections(domain)
-    table = nodes.table(classes=["kb-topics"])
-    group = nodes.tgroup(cols=1 + len(agents))
-    table += group
-    for _ in range(1 + len(agents)):
-        group += nodes.colspec(colwidth=1)
-    head = nodes.row()
-    for text in ("Page", *(a.slug for a in agents)):
-        head += nodes.entry("", nodes.paragraph("", text))
-    group += nodes.thead("", head)
-    body = nodes.tbody()
+    rows = []
     for docname in sorted(cited, key=lambda d: app.env.titles[d].astext()):
-        row = nodes.row()
-        cell = nodes.paragraph()
-        cell += _link(app.builder, fromdocname, docname, "", app.env.titles[docname].astext())
-        row += nodes.entry("", cell)
-        for agent in agents:
-            count = len(cited[docname].get(agent.slug, ()))
-            row += nodes.entry("", nodes.paragraph("", str(count) if count else "–"),
-                               classes=["kb-states" if count else "kb-silent"])
-        body += row
-    group += body
-    return table
+        counts = [len(cited[docname].get(agent.slug, ())) for agent in agents]
+        rows.append(tables.row([
+            _link(app.builder, fromdocname, docname, "", app.env.titles[docname].astext()),
+            *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
+        ]))
+    return tables.table(["Page", *(a.slug for a in agents)], rows, classes=["kb-topics"])
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:

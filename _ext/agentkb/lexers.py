@@ -9,7 +9,15 @@ from __future__ import annotations
 from pygments.lexer import RegexLexer, bygroups, include
 from pygments.lexers.data import JsonLexer
 from pygments.token import (
-    Comment, Error, Keyword, Name, Number, Operator, Punctuation, String, Whitespace,
+    Comment,
+    Error,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Whitespace,
 )
 from sphinx.application import Sphinx
 

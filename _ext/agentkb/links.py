@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 from docutils import nodes
-from sphinx.application import Sphinx
 from sphinx import addnodes
+from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 
 from .ingest import catalog

@@ -25,6 +25,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from . import tables
 from .definitions import AgentDefinition, LocatedError
 from .facts import CodeSample, measure
 from .ingest import catalog
@@ -495,23 +496,7 @@ def _has_anchor(app: Sphinx, docname: str, anchor: str) -> bool:
 # --- The report ------------------------------------------------------------------
 
 def _table(header: list[str], rows: list[list[Any]]) -> nodes.table:
-    table = nodes.table(classes=["kb-verification-table"])
-    group = nodes.tgroup(cols=len(header))
-    table += group
-    for _ in header:
-        group += nodes.colspec(colwidth=1)
-    head = nodes.thead()
-    body = nodes.tbody()
-    group += head
-    group += body
-    for cells, section in [(header, head), *[(row, body) for row in rows]]:
-        row = nodes.row()
-        for cell in cells:
-            entry = nodes.entry()
-            entry += nodes.paragraph("", "", *(cell if isinstance(cell, list) else [nodes.Text(str(cell))]))
-            row += entry
-        section += row
-    return table
+    return tables.table(header, (tables.row(cells) for cells in rows), classes=["kb-verification-table"])
 
 
 def _counts(verdicts: list[Verdict]) -> list[int]:

@@ -7,7 +7,7 @@ the demo password and refresh token below.
 """
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from reference_api.models import Order, OrderItem, RefreshToken, Role, User, Use
 from reference_api.security import Passwords, hash_refresh_token
 
 # The instant the demo world is frozen at; pass ManualClock(DEMO_NOW) to create_app.
-DEMO_NOW = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+DEMO_NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 DEMO_PASSWORD = "correct-horse-battery-staple"
 
 ADMIN_ID = uuid.UUID("11111111-1111-4111-8111-111111111111")

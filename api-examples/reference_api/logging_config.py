@@ -8,7 +8,7 @@ careless ``extra={"password": ...}`` can never end up in the output.
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 CONTEXT_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client_ip")
 
@@ -16,7 +16,7 @@ CONTEXT_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "clie
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

@@ -8,7 +8,6 @@ integration relies on private pytest APIs: both are pinned in requirements/lock.
 from __future__ import annotations
 
 import functools
-from contextlib import nullcontext
 import json
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ import tempfile
 import tomllib
 import warnings
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 

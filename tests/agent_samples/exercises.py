@@ -64,9 +64,8 @@ def main_app(ns: dict[str, Any]) -> None:
 
 
 async def _create_tables() -> None:
-    from src.core.database import Base, engine
-
     import src.models.user  # noqa: F401  (registers the users table on Base)
+    from src.core.database import Base, engine
 
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
