@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 from sitebuild import Build, copy_site, sphinx_build
@@ -40,3 +41,13 @@ def test_markdown_in_caches_and_hidden_folders_is_not_part_of_the_site(tmp_path:
         (src / stray).write_text("# Not a page\n", "utf-8")
     build = sphinx_build(src, tmp_path / "out")
     assert build.returncode == 0 and build.warnings == [], build.output
+
+
+def test_llms_txt_links_every_page_of_the_site(html: Path) -> None:
+    text = (html / "llms.txt").read_text("utf-8")
+    pages = {
+        str(p.relative_to(html))
+        for p in html.rglob("*.html")
+        if p.parent != html and not p.relative_to(html).parts[0].startswith("_")
+    }
+    assert pages == {link for link in re.findall(r"\]\(([^)]+)\)", text)}
