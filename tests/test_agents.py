@@ -181,3 +181,22 @@ def test_a_malformed_definition_fails_the_build_naming_file_and_line(tmp_path: P
     # Nothing else is lost: every valid agent still has its page.
     for path in AGENT_FILES:
         assert (tmp_path / "out" / "agents" / f"{path.stem}.html").is_file()
+
+
+def test_a_definition_added_then_removed_updates_an_existing_build(tmp_path: Path) -> None:
+    src = copy_site(tmp_path / "src")
+    out = src / "_build" / "html"
+    assert sphinx_build(src, out, "-j", "auto").returncode == 0
+    new = src / "agents" / "definitions" / "api-reviewer.md"
+    shutil.copy(ROOT / "tests" / "data" / "dropin" / "api-reviewer.md", new)
+
+    added = sphinx_build(src, out, "-j", "auto")
+    overview = BeautifulSoup((out / "agents" / "index.html").read_text("utf-8"), "html.parser")
+    assert added.returncode == 0 and added.warnings == [], added.output
+    assert overview.select_one('table.kb-comparison a[href="api-reviewer.html"]')
+
+    new.unlink()
+    removed = sphinx_build(src, out, "-j", "auto")
+    overview = BeautifulSoup((out / "agents" / "index.html").read_text("utf-8"), "html.parser")
+    assert removed.returncode == 0 and removed.warnings == [], removed.output
+    assert not overview.select_one('table.kb-comparison a[href="api-reviewer.html"]')

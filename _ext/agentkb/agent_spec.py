@@ -26,7 +26,7 @@ from sphinx.util.nodes import nested_parse_with_titles
 from sphinxcontrib.openapi.renderers import HttpdomainRenderer
 
 from .cards import inline_code, table_cell
-from .facts import CodeSample, measure
+from .facts import CodeSample
 from .ingest import Agent, catalog
 
 MISSING = "This schema is referenced but never defined in the agent's document."
@@ -83,7 +83,7 @@ def _refs(value: Any) -> list[str]:
 
 
 def find_spec(agent: Agent) -> AgentSpec | None:
-    for sample in measure(agent.definition.body).samples:
+    for sample in agent.facts.samples:
         if sample.language not in ("yaml", "yml", "json"):
             continue
         try:

@@ -17,7 +17,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from .facts import AgentFacts, measure
+from .facts import AgentFacts
 from .ingest import Agent, catalog
 from .validation import normalise_model, parse_tools
 
@@ -104,7 +104,7 @@ def languages_text(facts: AgentFacts) -> str:
 
 def card_markdown(agent: Agent, provenance: dict[str, str] | None) -> str:
     meta = agent.definition.meta
-    facts = measure(agent.definition.body)
+    facts = agent.facts
     source = f"{{download}}`{agent.definition.path.name} <definitions/{agent.definition.path.name}>`"
     if provenance:
         source += f" (imported verbatim from {inline_code(provenance['seed'])})"
@@ -166,7 +166,7 @@ def cards_markdown(agents: tuple[Agent, ...]) -> str:
     cards = []
     for agent in agents:
         meta = agent.definition.meta
-        facts = measure(agent.definition.body)
+        facts = agent.facts
         summary = description_markdown(str(meta.get("description", ""))).strip()
         summary = summary.split("\n\n")[0].replace("\n", " ")
         cards.append(
@@ -198,7 +198,7 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
     ]
     for agent in agents:
         meta = agent.definition.meta
-        facts = measure(agent.definition.body)
+        facts = agent.facts
         tools = parse_tools(meta["tools"]) if "tools" in meta else []
         skills = meta.get("skills")
         skills_text = ", ".join([skills] if isinstance(skills, str) else skills or []) or "–"
@@ -226,9 +226,7 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
 
 class _AllAgentsDirective(_MarkdownDirective):
     def agents(self) -> tuple[Agent, ...]:
-        overview_docs = getattr(self.env, "agentkb_overview_docs", set())
-        overview_docs.add(self.env.docname)
-        self.env.agentkb_overview_docs = overview_docs
+        self.env.domains["kb"].note_aggregate(self.env.docname)
         agents = catalog(self.env.app).agents
         for agent in agents:
             self.env.note_dependency(str(agent.definition.path))

@@ -186,7 +186,7 @@ class MatrixPlaceholder(nodes.General, nodes.Element):
 
 class ConventionMatrixDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
-        self.env.domains["kb"].data["matrix_docs"][self.env.docname] = True
+        self.env.domains["kb"].note_aggregate(self.env.docname)
         return [MatrixPlaceholder()]
 
 
@@ -196,8 +196,9 @@ class KnowledgeBaseDomain(Domain):
     object_types = {"convention": ObjType("convention", "conv")}
     directives = {"convention": ConventionDirective, "convention-matrix": ConventionMatrixDirective}
     roles = {"conv": XRefRole(), "agent": AgentSectionRole()}
-    initial_data: dict[str, Any] = {"conventions": {}, "agent_links": {}, "matrix_docs": {}}
-    data_version = 1
+    #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page changes.
+    initial_data: dict[str, Any] = {"conventions": {}, "agent_links": {}, "aggregate_docs": {}}
+    data_version = 2
 
     @property
     def conventions(self) -> dict[str, Convention]:
@@ -206,6 +207,9 @@ class KnowledgeBaseDomain(Domain):
     @property
     def agent_links(self) -> dict[str, list[AgentLink]]:
         return self.data["agent_links"]
+
+    def note_aggregate(self, docname: str) -> None:
+        self.data["aggregate_docs"][docname] = True
 
     def add_convention(self, conv: Convention, location: Any) -> None:
         other = self.conventions.get(conv.id)
@@ -223,7 +227,7 @@ class KnowledgeBaseDomain(Domain):
         return self.agent_links.get(f"{slug}#{anchor}", [])
 
     def clear_doc(self, docname: str) -> None:
-        self.data["matrix_docs"].pop(docname, None)
+        self.data["aggregate_docs"].pop(docname, None)
         for key, conv in list(self.conventions.items()):
             if conv.docname == docname:
                 del self.conventions[key]
@@ -235,9 +239,9 @@ class KnowledgeBaseDomain(Domain):
                 del self.agent_links[target]
 
     def merge_domaindata(self, docnames: Iterable[str], otherdata: dict[str, Any]) -> None:
-        for docname in otherdata["matrix_docs"]:
+        for docname in otherdata["aggregate_docs"]:
             if docname in docnames:
-                self.data["matrix_docs"][docname] = True
+                self.note_aggregate(docname)
         for key, conv in otherdata["conventions"].items():
             if conv.docname in docnames:
                 self.conventions[key] = conv
@@ -376,12 +380,14 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
 
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
                         removed: set[str]) -> list[str]:
-    """Back-links and the matrix depend on every guide: rewrite them when a page changes."""
+    """Back-links, the matrix and the overview depend on every page: redo them when one changes.
+
+    An agent file added, edited or removed shows up here too, as its page stub.
+    """
     if not (added or changed or removed):
         return []
     pages = {a.docname for a in catalog(app).agents}
-    pages |= set(env.domains["kb"].data["matrix_docs"])
-    pages |= getattr(env, "agentkb_overview_docs", set())
+    pages |= set(env.domains["kb"].data["aggregate_docs"])
     return sorted(pages & env.found_docs)
 
 

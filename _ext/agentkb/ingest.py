@@ -14,16 +14,17 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from myst_parser.mdit_to_docutils.base import compute_unique_slug
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from .definitions import AgentDefinition, definition_files
+from .facts import AgentFacts, measure
 from .validation import Finding, check_folder
 
 logger = logging.getLogger(__name__)
@@ -53,14 +54,14 @@ class Agent:
     def slug(self) -> str:
         return self.definition.slug
 
-    @property
+    @cached_property
     def sections(self) -> tuple[Section, ...]:
         """The body's headings with the HTML anchors MyST gives them on the page."""
-        cached = self.__dict__.get("_sections")
-        if cached is None:
-            cached = tuple(_sections(page_source(self), self.definition.body_start_line))
-            object.__setattr__(self, "_sections", cached)
-        return cached
+        return tuple(_sections(page_source(self), self.definition.body_start_line))
+
+    @cached_property
+    def facts(self) -> AgentFacts:
+        return measure(self.definition.body)
 
     def section(self, anchor: str) -> Section | None:
         return next((s for s in self.sections if s.anchor == anchor), None)
@@ -206,20 +207,7 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     source[0] = page_source(agent)
 
 
-def on_env_get_outdated(
-    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
-) -> list[str]:
-    """Pages that list all agents are stale whenever an agent appears or goes."""
-    signature = tuple(sorted(a.definition.sha256 for a in catalog(app).agents))
-    previous = getattr(env, "agentkb_signature", None)
-    env.agentkb_signature = signature  # type: ignore[attr-defined]
-    if previous == signature:
-        return []
-    return sorted(getattr(env, "agentkb_overview_docs", set()) & env.found_docs)
-
-
 def setup(app: Sphinx) -> None:
     app.add_config_value("agentkb_definitions", "agents/definitions", "env", types=[str])
     app.connect("builder-inited", on_builder_inited)
     app.connect("source-read", on_source_read)
-    app.connect("env-get-outdated", on_env_get_outdated)
