@@ -1,20 +1,23 @@
 """agentkb: a Sphinx extension that builds a knowledge base from Claude Code agent files.
 
-One module per concern, each with its own ``setup``; this one registers them all.
+One module per concern, each with its own ``setup``; this one registers them all. They
+are imported only when Sphinx loads the extension, so that ``agentkb check`` (which
+needs none of them) starts without importing Sphinx.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sphinx.application import Sphinx
-
-from . import agent_spec, cards, conventions, ingest, lexers, links, llms, search, verification
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
 __version__ = "0.1.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    from . import agent_spec, cards, conventions, ingest, lexers, links, llms, search, verification
+
     for concern in (ingest, cards, links, lexers, conventions, agent_spec, verification, search, llms):
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
