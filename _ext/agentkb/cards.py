@@ -15,8 +15,11 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_refnode
 
+from . import tables
 from .facts import AgentFacts
 from .ingest import Agent, catalog
 from .validation import normalise_model, parse_tools
@@ -154,7 +157,7 @@ class AgentCardDirective(_MarkdownDirective):
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        cat = catalog(self.env.app)
+        cat = catalog(self.env)
         agent = cat.by_slug(self.arguments[0])
         if agent is None:
             raise self.error(f"no agent definition with the slug {self.arguments[0]!r}")
@@ -227,7 +230,7 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
 class _AllAgentsDirective(_MarkdownDirective):
     def agents(self) -> tuple[Agent, ...]:
         self.env.domains["kb"].note_aggregate(self.env.docname)
-        agents = catalog(self.env.app).agents
+        agents = catalog(self.env).agents
         for agent in agents:
             self.env.note_dependency(str(agent.definition.path))
         return agents
@@ -286,7 +289,45 @@ class AgentCardsDirective(_AllAgentsDirective):
         return [wrapper, *self.render(cards_markdown(agents))]
 
 
+def _cited_sections(env: BuildEnvironment) -> dict[str, dict[str, set[str]]]:
+    """page docname -> agent slug -> the anchors of that agent it links to."""
+    cited: dict[str, dict[str, set[str]]] = {}
+    for target, links in env.domains["kb"].data["agent_links"].items():
+        slug, _, anchor = target.partition("#")
+        for link in links:
+            cited.setdefault(link.docname, {}).setdefault(slug, set()).add(anchor)
+    return cited
+
+
+def _citing_pages(env: BuildEnvironment, slug: str) -> nodes.paragraph:
+    pages = [doc for doc, agents in _cited_sections(env).items() if slug in agents]
+    return nodes.paragraph("", f"{len(pages)} pages" if pages else "–")
+
+
+def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
+    agents = catalog(app.env).agents
+    cited = _cited_sections(app.env)
+    titles = app.env.titles
+    rows = []
+    for docname in sorted(cited, key=lambda d: titles[d].astext()):
+        counts = [len(cited[docname].get(agent.slug, ())) for agent in agents]
+        link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(titles[docname].astext()))
+        rows.append(tables.row([
+            link,
+            *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
+        ]))
+    return tables.table(["Page", *(a.slug for a in agents)], rows, classes=["kb-topics"])
+
+
+def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for placeholder in list(doctree.findall(GuidesPlaceholder)):
+        placeholder.replace_self(_citing_pages(app.env, placeholder["slug"]))
+    for placeholder in list(doctree.findall(TopicsPlaceholder)):
+        placeholder.replace_self(_topics(app, docname))
+
+
 def setup(app: Sphinx) -> None:
+    app.connect("doctree-resolved", on_doctree_resolved)
     app.add_node(GuidesPlaceholder)
     app.add_node(TopicsPlaceholder)
     app.add_directive("agent-topics", AgentTopicsDirective)

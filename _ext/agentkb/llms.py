@@ -33,7 +33,7 @@ def llms_text(app: Sphinx) -> str:
     descriptions = {
         agent.docname: description_markdown(str(agent.definition.meta.get("description", "")))
         .strip().split("\n")[0]
-        for agent in catalog(app).agents
+        for agent in catalog(app.env).agents
     }
     lines = [f"# {app.config.project}", "", f"> {SUMMARY}", ""]
     for section in env.toctree_includes.get(app.config.root_doc, []):
