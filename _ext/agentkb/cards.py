@@ -22,6 +22,7 @@ from sphinx.util.nodes import make_refnode
 from . import tables
 from .facts import AgentFacts
 from .ingest import Agent, catalog
+from .published import conventions_document
 from .validation import normalise_model, parse_tools
 
 SHOWN_FIRST = ("name", "description", "model", "tools", "color", "skills")
@@ -305,18 +306,25 @@ def _citing_pages(env: BuildEnvironment, slug: str) -> nodes.paragraph:
 
 
 def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
+    """Per guide and agent: on how many of the guide's conventions the agent takes a stance."""
     agents = catalog(app.env).agents
-    cited = _cited_sections(app.env)
+    document = conventions_document(app.env)
+    guides: dict[str, list[dict[str, Any]]] = {}
+    for conv in document["conventions"]:
+        guides.setdefault(conv["page"].partition(".html")[0], []).append(conv)
     titles = app.env.titles
     rows = []
-    for docname in sorted(cited, key=lambda d: titles[d].astext()):
-        counts = [len(cited[docname].get(agent.slug, ())) for agent in agents]
-        link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(titles[docname].astext()))
+    for docname in sorted(guides, key=lambda d: titles[d].astext() if d in titles else d):
+        convs = guides[docname]
+        counts = [sum(any(s["agent"] == agent.slug for s in c["stances"]) for c in convs) for agent in agents]
+        title = titles[docname].astext() if docname in titles else docname
+        link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(title))
         rows.append(tables.row([
             link,
+            len(convs),
             *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
         ]))
-    return tables.table(["Page", *(a.slug for a in agents)], rows, classes=["kb-topics"])
+    return tables.table(["Guide", "Conventions", *(a.title for a in agents)], rows, classes=["kb-topics"])
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:

@@ -86,13 +86,28 @@ _BLOCKS = (nodes.paragraph, nodes.literal_block, nodes.title, nodes.list_item, n
            nodes.row, nodes.line)
 
 
-def _block_starts(doctree: nodes.document) -> list[tuple[int, nodes.Element]]:
+def _block_starts(doctree: nodes.document, first_line: int) -> list[tuple[int, nodes.Element]]:
+    """The blocks of the agent's own text, by the raw-file line they start on.
+
+    The card's lines count from its directive, and the Conventions section's blocks
+    have none: both are left out.
+    """
     starts = []
     for node in doctree.findall(lambda n: isinstance(n, _BLOCKS)):
-        if isinstance(node, nodes.Element) and isinstance(node.line, int):
+        if (isinstance(node, nodes.Element) and isinstance(node.line, int) and node.line >= first_line
+                and not _in_card(node)):
             starts.append((node.line, node))
     starts.sort(key=lambda pair: pair[0])
     return starts
+
+
+def _in_card(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, nodes.Element) and "kb-agent-card" in parent.get("classes", ()):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _code_start(node: nodes.literal_block) -> int:
@@ -100,9 +115,9 @@ def _code_start(node: nodes.literal_block) -> int:
     return node.line + 1
 
 
-def add_line_anchors(doctree: nodes.document, lines: set[int]) -> None:
+def add_line_anchors(doctree: nodes.document, lines: set[int], first_line: int) -> None:
     """Give the block holding each cited line the id ``L<line>``."""
-    starts = _block_starts(doctree)
+    starts = _block_starts(doctree, first_line)
     for line in sorted(lines):
         holder = None
         for start, node in starts:
@@ -126,7 +141,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     stances = stances_of(app.env, agent)
     lines = {e.line for s in stances.stances for e in s.evidence}
     lines |= {d.line for d in stances.dismissed}
-    add_line_anchors(doctree, lines)
+    add_line_anchors(doctree, lines, agent.definition.body_start_line)
 
 
 # -- the agent's "Conventions" section ----------------------------------------------------

@@ -13,13 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from docutils import nodes
+from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.util.docutils import SphinxDirective
+
+from . import tables
 
 from .evidence import STANCE_MEANINGS, line_anchor, stances_of
 from .ingest import catalog
 from .rulebook import LEVELS, SITE_URL, Rule
-from .spectral import ruleset
+from .spectral import SEVERITIES, rule_name, ruleset
 from .state import build_state
 
 CONVENTIONS_JSON = "conventions.json"
@@ -113,6 +118,27 @@ def write_published_files(app: Sphinx, outdir: Path) -> None:
     (outdir / SPECTRAL_RULESET).write_text(yaml.safe_dump(spectral, sort_keys=False, allow_unicode=True), "utf-8")
 
 
+class SpectralRulesDirective(SphinxDirective):
+    """The published ruleset's rules: name, severity and the convention each checks."""
+
+    def run(self) -> list[nodes.Node]:
+        rulebook = build_state(self.env).rulebook
+        for path in rulebook.files:
+            self.env.note_dependency(str(path))
+        rows = []
+        for conv in rulebook:
+            for rule in conv.rules:
+                if rule.kind != "openapi" or rule.disabled:
+                    continue
+                xref = pending_xref("", refdomain="kb", reftype="conv", reftarget=conv.id, refdoc=self.env.docname,
+                                    refexplicit=True, refwarn=True)
+                xref += nodes.literal("", conv.id)
+                rows.append(tables.row([nodes.literal("", rule_name(rule)), SEVERITIES[conv.level], xref,
+                                        rule.message]))
+        return [tables.table(["Spectral rule", "Severity", "Convention", "What it reports"], rows,
+                             classes=["kb-spectral-rules"])]
+
+
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is None and app.builder.format == "html":
         write_published_files(app, Path(app.outdir))
@@ -120,4 +146,5 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> None:
     app.add_config_value("agentkb_site_url", SITE_URL, "html", types=[str])
+    app.add_directive("spectral-rules", SpectralRulesDirective)
     app.connect("build-finished", on_build_finished)

@@ -190,7 +190,8 @@ def resolve(definition: AgentDefinition, review: Review | None, detections: Iter
 
     ``detections`` are :class:`agentkb.detect.Detection` objects (a rule, a line, a quote).
     Without a review they are the agent's stances. With one, the review decides; each
-    detection must agree with it (the reviewed cell holds the same stance) or be dismissed.
+    detection must agree with it (the reviewed cell holds the same stance, or any stance
+    for a detected mention) or be dismissed.
     """
     detected = [
         Stance(d.rule.convention, d.rule.stance, "detected", (Evidence(d.line, d.quote),), d.rule.message, d.rule.full_id)
@@ -202,7 +203,10 @@ def resolve(definition: AgentDefinition, review: Review | None, detections: Iter
     reviewed = list(review.stances)
     for found in detected:
         line = found.evidence[0].line
-        cell = [s for s in reviewed if s.convention == found.convention and s.stance == found.stance]
+        # Any stance on a convention names its topic: a reviewed states, shows or contradicts
+        # also accounts for a rule that finds only a mention.
+        cell = [s for s in reviewed if s.convention == found.convention
+                and (s.stance == found.stance or found.stance == "mentions")]
         if cell:
             # The rule confirms the review: say so on the reviewed stance.
             index = reviewed.index(cell[0])
