@@ -2,8 +2,10 @@
 
 A pre-commit hook runs the checker on every commit, so its start-up is most of
 its cost. This runs it on the site's five agent files (and on the real corpus
-in ../shared/corpus, where present), reports the median wall time and the
-slowest imports, and exits with status 1 when the median is over the target.
+in ../shared/corpus, where present), reports wall and CPU times and the slowest
+imports, and exits with status 1 when the best wall time is over the target. The
+best, not the median, is judged: on a shared machine the median measures the
+neighbours' load as much as the checker, and the CPU time shows which it is.
 Usage: python bench/checker_startup.py [--repeat N]
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,15 +29,21 @@ def command(*paths: Path) -> list[str]:
     return [sys.executable, "-m", "agentkb", "check", *map(str, paths)]
 
 
-def wall_time(argv: list[str]) -> float:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(argv: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run, in seconds."""
+    cpu, start = _children_cpu(), time.perf_counter()
     # Exit status 1 (errors found) is a normal outcome for a linter.
     subprocess.run(argv, stdout=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def slowest_imports(argv: list[str], count: int = 8) -> list[tuple[int, str]]:
-    """The top-level imports that took longest, cumulative microseconds first."""
+    """The imports that took longest, with what they imported in turn, in microseconds."""
     stderr = subprocess.run(
         [argv[0], "-X", "importtime", *argv[1:]], capture_output=True, text=True, check=False
     ).stderr
@@ -51,12 +60,12 @@ def main() -> int:
         runs["202 corpus agents"] = command(*sorted(CORPUS.glob("plugins/*/agents")))
     over = False
     for label, argv in runs.items():
-        times = [wall_time(argv) for _ in range(args.repeat)]
-        median = statistics.median(times)
-        over |= median > TARGET_SECONDS
+        walls, cpus = zip(*(timed_run(argv) for _ in range(args.repeat)), strict=True)
+        over |= min(walls) > TARGET_SECONDS
         print(
-            f"{label}: median {median * 1000:.0f} ms, best {min(times) * 1000:.0f} ms "
-            f"over {args.repeat} runs (target {TARGET_SECONDS * 1000:.0f} ms)"
+            f"{label}: best {min(walls) * 1000:.0f} ms (target {TARGET_SECONDS * 1000:.0f} ms), "
+            f"median {statistics.median(walls) * 1000:.0f} ms, "
+            f"CPU median {statistics.median(cpus) * 1000:.0f} ms, over {args.repeat} runs"
         )
     print("slowest imports (cumulative ms):")
     for micros, name in slowest_imports(runs["5 site agents"]):
