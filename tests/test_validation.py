@@ -82,8 +82,8 @@ def test_name_with_uppercase_and_underscore_is_a_warning_saying_what_is_wrong():
     # Claude Code loads such a name; only the documentation asks for lowercase and hyphens.
     assert findings_for("uppercase-name.md") == [
         f"{FIXTURES / 'uppercase-name.md'}:2: warning[name-style]: "
-        "field 'name' is 'Backend_Developer': the documented form is lowercase letters and "
-        "digits joined by single hyphens, but it has the uppercase letters 'B', 'D' and the "
+        "field 'name' is 'Backend_Developer': the documented form is lowercase letters joined "
+        "by single hyphens (digits work too), but it has the uppercase letters 'B', 'D' and the "
         "character '_'; try 'backend-developer'"
     ]
 

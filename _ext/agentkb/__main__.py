@@ -82,10 +82,14 @@ def _plural(count: int, noun: str) -> str:
     ),
 )
 def check(args: argparse.Namespace) -> int:
-    """Lint agent definition files against Claude Code's sub-agent format.
+    """Lint Claude Code sub-agent files.
+
+    Errors are what Claude Code refuses (it does not load the agent); warnings are
+    what it silently ignores. Each finding names its rule; the rules' pages are at
+    https://agentkb.github.io/agentkb/agents/checker/index.html.
 
     Exit status: 0 when there are no errors, 1 when there are errors (or warnings,
-    with --strict), 2 on a usage error.
+    with --strict), 2 on a usage error (a missing path, a folder with no *.md files).
     """
     problems = [f"no such file or directory: {path}" for path in args.paths if not path.exists()]
     problems += [f"no such file or directory: {path}" for path in args.skills_dir if not path.is_dir()]

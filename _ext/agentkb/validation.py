@@ -238,18 +238,24 @@ def _required_text(field: str, value: Any) -> Problem | None:
     return None
 
 
+def _refusal_reasons(name: str) -> list[str]:
+    """Why Claude Code refuses to load an agent with this name (nothing when it loads it)."""
+    refused = [char for char in _NAME["rejected-characters"] if char in name]
+    reasons = [f"contains {_characters('character', refused)}"] if refused else []
+    if name.startswith(_NAME["rejected-prefix"]):
+        reasons.append(f"starts with {_NAME['rejected-prefix']!r}")
+    if len(name) > _NAME["max-length"]:
+        reasons.append(f"is longer than {_NAME['max-length']} characters")
+    return reasons
+
+
 def _check_name(field: str, value: Any) -> Iterator[Problem]:
     problem = _required_text(field, value)
     if problem:
         yield problem
         return
-    refused = [char for char in _NAME["rejected-characters"] if char in value]
-    if refused or value.startswith(_NAME["rejected-prefix"]) or len(value) > _NAME["max-length"]:
-        reasons = [f"contains {_characters('character', refused)}"] if refused else []
-        if value.startswith(_NAME["rejected-prefix"]):
-            reasons.append(f"starts with {_NAME['rejected-prefix']!r}")
-        if len(value) > _NAME["max-length"]:
-            reasons.append(f"is longer than {_NAME['max-length']} characters")
+    reasons = _refusal_reasons(value)
+    if reasons:
         yield "invalid-name", f"field 'name' is {value!r}: Claude Code refuses it because it {' and '.join(reasons)}"
         return
     if _DOCUMENTED_NAME.fullmatch(value):
@@ -270,8 +276,8 @@ def _check_name(field: str, value: Any) -> Iterator[Problem]:
     hint = f"; try '{fixed}'" if _DOCUMENTED_NAME.fullmatch(fixed) else ""
     yield (
         "name-style",
-        f"field 'name' is {value!r}: the documented form is lowercase letters and digits "
-        f"joined by single hyphens, but it has {' and '.join(faults)}{hint}",
+        f"field 'name' is {value!r}: the documented form is lowercase letters joined by single "
+        f"hyphens (digits work too), but it has {' and '.join(faults)}{hint}",
     )
 
 
