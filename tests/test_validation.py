@@ -368,3 +368,42 @@ def test_every_finding_names_a_rule_with_a_fixed_severity(tmp_path):
 def test_spec_file_records_its_source_and_the_date_it_was_checked():
     assert SPEC["source"]["url"] == "https://code.claude.com/docs/en/sub-agents"
     assert isinstance(SPEC["source"]["checked"], date)
+
+
+@pytest.mark.parametrize(
+    "front_matter",
+    [
+        "effort: 3\n",
+        "effort: xhigh\n",
+        "maxTurns: '12'\n",
+        "model: Inherit\n",
+        "mcpServers: [github, {db: {command: npx}}]\n",
+        "color: purple\n",
+    ],
+)
+def test_values_claude_code_reads_have_no_findings(tmp_path, front_matter):
+    assert findings_of(tmp_path, "name: a\ndescription: D.\n" + front_matter) == []
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "message"),
+    [
+        (
+            "color: magenta\n",
+            "field 'color' is 'magenta', not one of Claude Code's agent colours "
+            "(red, blue, green, yellow, purple, orange, pink, cyan); Claude Code ignores it",
+        ),
+        (
+            "color: '#1e90ff'\n",
+            "field 'color' is '#1e90ff', not one of Claude Code's agent colours "
+            "(red, blue, green, yellow, purple, orange, pink, cyan); Claude Code ignores it",
+        ),
+        (
+            "mcpServers: {github: {command: npx}}\n",
+            "field 'mcpServers' must be a list, not a mapping; Claude Code ignores it",
+        ),
+        ("maxTurns: 0\n", "field 'maxTurns' must be a positive integer, not 0; Claude Code ignores it"),
+    ],
+)
+def test_values_claude_code_drops_are_warnings(tmp_path, front_matter, message):
+    assert findings_of(tmp_path, "name: a\ndescription: D.\n" + front_matter) == [("warning", "invalid-value", message)]

@@ -105,7 +105,8 @@ _DOCUMENTED_NAME = re.compile(_NAME["documented"])
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _MCP_TOOL = re.compile(r"mcp__[\w.*-]+")
 _TOOL_PATTERN = re.compile(r"(?P<tool>\w+)\(.+\)")
-_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+#: What JavaScript's parseInt reads from the start of a string, as Claude Code reads maxTurns.
+_LEADING_INTEGER = re.compile(r"\s*[+-]?\d+")
 #: Any plausible model ID, including ones newer than the data file, is left alone.
 _MODEL_ID_SHAPE = re.compile(re.escape(_MODELS["id-prefix"]) + r"[a-z0-9.-]+")
 _FAMILY = "(?P<family>" + "|".join(map(re.escape, _MODELS["families"])) + ")"
@@ -327,7 +328,12 @@ def _check_tools(field: str, value: Any) -> Iterator[Problem]:
 def _check_model(field: str, value: Any) -> Iterator[Problem]:
     if not isinstance(value, str):
         yield _ignored_type(field, "a string", value)
-    elif not (normalise_model(value) or _MODEL_ID_SHAPE.fullmatch(value)):
+        return
+    value = value.strip()
+    # Claude Code reads any capitalisation of ``inherit`` as inherit.
+    if value.lower() == "inherit":
+        return
+    if not (normalise_model(value) or _MODEL_ID_SHAPE.fullmatch(value)):
         hint = _did_you_mean(_closest(value, MODEL_ALIASES))
         yield (
             "unknown-model",
@@ -337,11 +343,18 @@ def _check_model(field: str, value: Any) -> Iterator[Problem]:
 
 
 def _check_positive_integer(field: str, value: Any) -> Iterator[Problem]:
+    if isinstance(value, str) and (leading := _LEADING_INTEGER.match(value)):
+        value = int(leading.group())
     # bool is a subclass of int, and ``maxTurns: yes`` is certainly not a count.
     if not isinstance(value, int) or isinstance(value, bool):
         yield _ignored_type(field, "a positive integer", value)
     elif value < 1:
         yield "invalid-value", f"field '{field}' must be a positive integer, not {value}{_IGNORED}"
+
+
+def _check_choice_or_integer(field: str, value: Any) -> Iterator[Problem]:
+    if not isinstance(value, int) or isinstance(value, bool):
+        yield from _one_of(field, value)
 
 
 def _check_string_list(field: str, value: Any) -> Iterator[Problem]:
@@ -353,11 +366,12 @@ def _check_string_list(field: str, value: Any) -> Iterator[Problem]:
 def _check_colour(field: str, value: Any) -> Iterator[Problem]:
     if not isinstance(value, str):
         yield _ignored_type(field, "a string", value)
-    elif value.lower() not in COLOR_NAMES and not _HEX_COLOR.fullmatch(value):
+    elif value not in COLOR_NAMES:
+        hint = _did_you_mean(_closest(value, COLOR_NAMES))
         yield (
             "invalid-value",
-            f"field '{field}' is {value!r}, which is neither a colour name "
-            f"({', '.join(COLOR_NAMES)}) nor a hex colour such as '#1e90ff'",
+            f"field '{field}' is {value!r}, not one of Claude Code's agent colours "
+            f"({', '.join(COLOR_NAMES)}){_IGNORED}{hint}",
         )
 
 
@@ -368,9 +382,10 @@ _CHECKS_BY_KIND: dict[str, Check] = {
     "tool-list": _check_tools,
     "model": _check_model,
     "choice": _one_of,
+    "choice-or-integer": _check_choice_or_integer,
     "positive-integer": _check_positive_integer,
     "string-list": _check_string_list,
-    "list-or-mapping": _of_type((list, dict), "a list or a mapping"),
+    "list": _of_type(list, "a list"),
     "mapping": _of_type(dict, "a mapping"),
     "boolean": _of_type(bool, "true or false"),
     "string": _of_type(str, "a string"),
