@@ -135,7 +135,7 @@ def test_lowercase_tool_names_suggest_the_claude_code_spelling():
 def test_empty_tools_string_is_a_warning():
     assert findings_for("empty-tools.md") == [
         f"{FIXTURES / 'empty-tools.md'}:4: warning[empty-tools]: field 'tools' lists no tool, "
-        "so the agent may get none; list the tools it needs, or remove the field to let it "
+        "so the agent gets none; list the tools it needs, or remove the field to let it "
         "inherit every tool"
     ]
 

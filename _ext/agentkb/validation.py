@@ -311,7 +311,7 @@ def _check_tools(field: str, value: Any) -> Iterator[Problem]:
     if field == "tools" and blank:
         yield (
             "empty-tools",
-            "field 'tools' lists no tool, so the agent may get none; list the tools it needs, "
+            "field 'tools' lists no tool, so the agent gets none; list the tools it needs, "
             "or remove the field to let it inherit every tool",
         )
         return
