@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .definitions import definition_files
+from .sarif import sarif_log
 from .validation import check_folder, definition_paths
 
 Handler = Callable[[argparse.Namespace], int]
@@ -40,9 +42,7 @@ def subcommand(name: str, *arguments: Arg) -> Callable[[Handler], Handler]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="agentkb", description="Tools for Claude Code agent definition files."
-    )
+    parser = argparse.ArgumentParser(prog="agentkb", description="Tools for Claude Code agent definition files.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (handler, arguments) in _SUBCOMMANDS.items():
         doc = inspect.cleandoc(handler.__doc__ or "")
@@ -65,7 +65,12 @@ def _plural(count: int, noun: str) -> str:
 @subcommand(
     "check",
     Arg("paths", nargs="+", type=Path, metavar="PATH", help="a definition file or a folder of them"),
-    Arg("--format", choices=("text", "json"), default="text", help="output format (default: text)"),
+    Arg(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="output format (default: text); sarif is SARIF 2.1.0, for code scanning",
+    ),
     Arg("--strict", action="store_true", help="exit with status 1 on warnings too"),
     Arg(
         "--skills-dir",
@@ -77,23 +82,36 @@ def _plural(count: int, noun: str) -> str:
     ),
 )
 def check(args: argparse.Namespace) -> int:
-    """Lint agent definition files against Claude Code's sub-agent format.
+    """Lint Claude Code sub-agent files.
+
+    Errors are what Claude Code refuses (it does not load the agent); warnings are
+    what it silently ignores. Each finding names its rule; the rules' pages are at
+    https://agentkb.github.io/agentkb/agents/checker/index.html.
 
     Exit status: 0 when there are no errors, 1 when there are errors (or warnings,
-    with --strict), 2 on a usage error.
+    with --strict), 2 on a usage error (a missing path, a folder with no *.md files).
     """
-    absent = [path for path in args.paths if not path.exists()]
-    absent += [folder for folder in args.skills_dir if not folder.is_dir()]
-    if absent:
-        for path in absent:
-            print(f"agentkb check: error: no such file or directory: {path}", file=sys.stderr)
+    problems = [f"no such file or directory: {path}" for path in args.paths if not path.exists()]
+    problems += [f"no such file or directory: {path}" for path in args.skills_dir if not path.is_dir()]
+    # A folder without agent files is most often the wrong folder (a plugin's root
+    # instead of its agents/ folder): passing it silently would hide that.
+    problems += [
+        f"no agent files (*.md) in folder: {path}"
+        for path in args.paths
+        if path.is_dir() and not definition_files(path)
+    ]
+    if problems:
+        for problem in problems:
+            print(f"agentkb check: error: {problem}", file=sys.stderr)
         return 2
     files = definition_paths(args.paths)
     _, findings = check_folder(files, skills_dirs=args.skills_dir)
     findings.sort(key=lambda finding: (str(finding.path), finding.line))
     errors = sum(finding.severity == "error" for finding in findings)
     warnings = len(findings) - errors
-    if args.format == "json":
+    if args.format == "sarif":
+        print(json.dumps(sarif_log(findings), indent=2))
+    elif args.format == "json":
         report = {
             "files": [str(path) for path in files],
             "findings": [finding.as_dict() for finding in findings],
@@ -103,10 +121,7 @@ def check(args: argparse.Namespace) -> int:
     else:
         for finding in findings:
             print(finding)
-        print(
-            f"{_plural(len(files), 'file')} checked: "
-            f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-        )
+        print(f"{_plural(len(files), 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
     return 1 if errors or (args.strict and warnings) else 0
 
 
