@@ -195,3 +195,48 @@ def test_importing_the_command_line_imports_nothing_of_the_site_or_the_service()
     script = f"import sys, agentkb.__main__\nprint(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
+
+
+UTC_AGENT = """---
+name: time-keeper
+description: Stores timestamps.
+---
+
+Store every timestamp in UTC.
+
+```python
+from datetime import datetime
+
+created = datetime.utcnow()
+```
+"""
+
+
+def test_conventions_option_reports_line_convention_stance_and_permalink(tmp_path, capsys):
+    agent = tmp_path / "time-keeper.md"
+    agent.write_text(UTC_AGENT, "utf-8")
+    assert main(["check", "--conventions", str(agent)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    url = f"{SITE_URL}guides/databases.html#conv-db-aware-utc-timestamps"
+    finding = next(line for line in out if "DB-AWARE-UTC-TIMESTAMPS" in line and "contradicts" in line)
+    assert finding.startswith(f"{agent}:11: DB-AWARE-UTC-TIMESTAMPS (MUST) contradicts: ")
+    assert "“datetime.utcnow”" in finding and finding.endswith(url)
+    assert out[-1].startswith("1 file checked: 0 errors, ") and out[-1].endswith(" convention findings")
+    assert main(["check", "--conventions", "--strict", str(agent)]) == 1
+
+
+def test_conventions_in_json_and_sarif_carry_the_rule_and_the_permalink(tmp_path, capsys):
+    agent = tmp_path / "time-keeper.md"
+    agent.write_text(UTC_AGENT, "utf-8")
+    main(["check", "--conventions", "--format", "json", str(agent)])
+    report = json.loads(capsys.readouterr().out)
+    found = next(f for f in report["conventions"]
+                 if f["convention"] == "DB-AWARE-UTC-TIMESTAMPS" and f["stance"] == "contradicts")
+    assert (found["line"], found["stance"], found["quote"]) == (11, "contradicts", "datetime.utcnow")
+    assert found["url"].endswith("guides/databases.html#conv-db-aware-utc-timestamps")
+    main(["check", "--conventions", "--format", "sarif", str(agent)])
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    result = next(r for r in run["results"] if r["ruleId"] == found["rule"])
+    assert result["level"] == "warning" and result["locations"][0]["physicalLocation"]["region"]["startLine"] == 11
+    assert rules[found["rule"]]["helpUri"] == found["url"]

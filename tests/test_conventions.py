@@ -130,3 +130,10 @@ def test_llms_txt_lists_every_convention(html: Path) -> None:
     assert "conventions.json" in text
     for conv in RULEBOOK:
         assert f"[{conv.id}]({conv.guide}.html#{conv.anchor}) ({conv.level})" in text
+
+
+def test_the_example_stance_on_the_conventions_page_is_a_real_one(document: dict) -> None:
+    text = (ROOT / "guides" / "conventions.md").read_text("utf-8")
+    example = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
+    conv = next(c for c in document["conventions"] if c["id"] == "AUTH-SHORT-ACCESS-TOKENS")
+    assert example in conv["stances"]

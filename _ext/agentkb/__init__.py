@@ -19,6 +19,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     from . import (
         agent_spec,
         cards,
+        checker_docs,
         conventions,
         evidence,
         ingest,
@@ -32,7 +33,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     )
 
     concerns = (ingest, cards, links, lexers, conventions, evidence, matrix, published, agent_spec, verification,
-                search, llms)
+                search, llms, checker_docs)
     for concern in concerns:
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

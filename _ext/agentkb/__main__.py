@@ -13,11 +13,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .definitions import definition_files
 from .sarif import sarif_log
 from .validation import check_folder, definition_paths
+
+if TYPE_CHECKING:
+    from .convention_findings import ConventionFinding
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -73,6 +76,11 @@ def _plural(count: int, noun: str) -> str:
     ),
     Arg("--strict", action="store_true", help="exit with status 1 on warnings too"),
     Arg(
+        "--conventions",
+        action="store_true",
+        help="also report what the rulebook's rules find about the site's conventions (needs agentkb[conventions])",
+    ),
+    Arg(
         "--skills-dir",
         action="append",
         type=Path,
@@ -90,6 +98,11 @@ def check(args: argparse.Namespace) -> int:
 
     Exit status: 0 when there are no errors, 1 when there are errors (or warnings,
     with --strict), 2 on a usage error (a missing path, a folder with no *.md files).
+
+    With --conventions, each file is also checked against the conventions of the
+    site's guides: every finding names the line, the convention, whether the match
+    is evidence that the file states, shows, mentions or contradicts it, and the
+    convention's page. A contradiction counts as a warning.
     """
     problems = [f"no such file or directory: {path}" for path in args.paths if not path.exists()]
     problems += [f"no such file or directory: {path}" for path in args.skills_dir if not path.is_dir()]
@@ -105,23 +118,41 @@ def check(args: argparse.Namespace) -> int:
             print(f"agentkb check: error: {problem}", file=sys.stderr)
         return 2
     files = definition_paths(args.paths)
-    _, findings = check_folder(files, skills_dirs=args.skills_dir)
+    definitions, findings = check_folder(files, skills_dirs=args.skills_dir)
     findings.sort(key=lambda finding: (str(finding.path), finding.line))
     errors = sum(finding.severity == "error" for finding in findings)
     warnings = len(findings) - errors
+    conventions: list[ConventionFinding] = []
+    notes: list[str] = []
+    if args.conventions:
+        try:
+            from .convention_findings import convention_findings
+        except ImportError as exc:
+            print(f"agentkb check: error: --conventions needs agentkb[conventions] ({exc.name} is missing)",
+                  file=sys.stderr)
+            return 2
+        conventions, notes = convention_findings(definitions)
+        warnings += sum(finding.stance == "contradicts" for finding in conventions)
+    for note in notes:
+        print(f"agentkb check: {note}", file=sys.stderr)
     if args.format == "sarif":
-        print(json.dumps(sarif_log(findings), indent=2))
+        print(json.dumps(sarif_log(findings, conventions=conventions), indent=2))
     elif args.format == "json":
-        report = {
+        report: dict[str, Any] = {
             "files": [str(path) for path in files],
             "findings": [finding.as_dict() for finding in findings],
             "summary": {"files": len(files), "errors": errors, "warnings": warnings},
         }
+        if args.conventions:
+            report["conventions"] = [finding.as_dict() for finding in conventions]
         print(json.dumps(report, indent=2))
     else:
         for finding in findings:
             print(finding)
-        print(f"{_plural(len(files), 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
+        for convention in conventions:
+            print(convention.text())
+        print(f"{_plural(len(files), 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+              + (f"; {_plural(len(conventions), 'convention finding')}" if args.conventions else ""))
     return 1 if errors or (args.strict and warnings) else 0
 
 
