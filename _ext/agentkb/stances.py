@@ -194,7 +194,8 @@ def resolve(definition: AgentDefinition, review: Review | None, detections: Iter
     for a detected mention) or be dismissed.
     """
     detected = [
-        Stance(d.rule.convention, d.rule.stance, "detected", (Evidence(d.line, d.quote),), d.rule.message, d.rule.full_id)
+        Stance(d.rule.convention, d.rule.stance, "detected", (Evidence(d.line, d.quote),), d.rule.message,
+               d.rule.full_id)
         for d in detections
     ]
     if review is None:
