@@ -5,8 +5,7 @@ time taken, then scores the hand review in bench/detection_review.toml: precisio
 kind (code, text, openapi) and per rule, with review entries whose detection no longer
 occurs flagged as stale. When agents/definitions/<slug>.stances.toml files exist, it also
 prints the recall on them: the share of reviewed stances that a rule detects (same
-convention and stance) on one of the stance's evidence lines, and the share of detections
-on them that agree with a reviewed stance. AGENTKB_SHOW_MISSES=1 lists the missed stances.
+convention and stance) on one of the stance's evidence lines (agentkb.scoring).
 
 Usage: python bench/convention_detection.py [--corpus DIR] [--review FILE] [--out FILE]
 """
@@ -18,17 +17,18 @@ import json
 import os
 import sys
 import time
-import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "_ext"))
 
-from agentkb.definitions import AgentDefinition, DefinitionError, load_definition  # noqa: E402
+from agentkb.definitions import AgentDefinition, DefinitionError, definition_files, load_definition  # noqa: E402
 from agentkb.detect import Detection, detect  # noqa: E402
 from agentkb.rulebook import Rulebook, default_rulebook  # noqa: E402
+from agentkb.scoring import load_detection_review, precision, recall, stale_entries  # noqa: E402
 from agentkb.spectral import SpectralError, detect_openapi  # noqa: E402
+from agentkb.stances import agent_stances, sidecar_path  # noqa: E402
 
 DEFAULT_CORPUS = Path(os.environ.get("AGENTKB_CORPUS", ROOT.parent / "shared" / "corpus" / "wshobson-agents"))
 KINDS = ("code", "text", "openapi")
@@ -85,85 +85,41 @@ def score_review(review_path: Path, records: list[dict[str, object]], rulebook: 
     if not review_path.exists():
         print(f"\nno review file at {review_path}")
         return
-    entries = tomllib.loads(review_path.read_text("utf-8")).get("review", [])
-    kinds = {rule.full_id: rule.kind for rule in rulebook.rules}
-    disabled = {rule.full_id for rule in rulebook.rules if rule.disabled}
-    present = {(r["file"], r["line"], r["rule"]) for r in records}
-    by_kind: dict[str, list[bool]] = defaultdict(list)
+    entries = load_detection_review(review_path)
+    stale = stale_entries(entries, {(str(r["file"]), int(r["line"]), str(r["rule"])) for r in records})
+    files = {entry["file"] for entry in entries}
+    print(f"\nreview: {len(entries)} entries over {len(files)} files ({len(stale)} stale)")
+    for kind, score in precision(entries, rulebook).items():
+        print(f"  precision {kind:8s} {score}")
     by_rule: dict[str, list[bool]] = defaultdict(list)
-    stale, off = [], []
-    files = set()
     for entry in entries:
-        key = (entry["file"], entry["line"], entry["rule"])
-        if entry["rule"] in disabled:
-            off.append(entry)
-            continue
-        if key not in present:
-            stale.append(entry)
-            continue
-        files.add(entry["file"])
-        by_kind[kinds.get(entry["rule"], "?")].append(bool(entry["correct"]))
         by_rule[entry["rule"]].append(bool(entry["correct"]))
-    reviewed = sum(len(v) for v in by_kind.values())
-    print(f"\nreview: {len(entries)} entries, {reviewed} current, over {len(files)} files "
-          f"({len(off)} of disabled rules, {len(stale)} stale)")
-    for kind in KINDS:
-        verdicts = by_kind.get(kind, [])
-        if verdicts:
-            print(f"  precision {kind:8s} {sum(verdicts)}/{len(verdicts)} = {sum(verdicts) / len(verdicts):.0%}")
-        else:
-            print(f"  precision {kind:8s} no reviewed detections")
-    wrong = {rule: v for rule, v in by_rule.items() if not all(v)}
-    for rule, verdicts in sorted(wrong.items()):
-        print(f"  {rule}: {sum(verdicts)}/{len(verdicts)} correct")
+    for rule, verdicts in sorted(by_rule.items()):
+        if not all(verdicts):
+            print(f"  {rule}: {sum(verdicts)}/{len(verdicts)} correct")
     for entry in stale:
         print(f"  STALE: {entry['file']}:{entry['line']} {entry['rule']} (the detection no longer occurs)")
 
 
 def recall_on_seeds(rulebook: Rulebook) -> None:
+    """Recall on the reviewed agents, resolved as the site resolves them (code, text and openapi rules)."""
     folder = ROOT / "agents" / "definitions"
-    sidecars = sorted(folder.glob("*.stances.toml"))
-    if not sidecars:
-        print("\nrecall: no reviewed stances (agents/definitions/*.stances.toml) yet")
+    definitions = [load_definition(path) for path in definition_files(folder) if sidecar_path(path).exists()]
+    if not definitions:
+        print("\nrecall: no reviewed agents (agents/definitions/*.stances.toml) yet")
         return
-    definitions = [load_definition(folder / f"{p.name.removesuffix('.stances.toml')}.md") for p in sidecars]
     found, _ = run_rules(definitions, rulebook)
-    hits: Counter[str] = Counter()
-    totals: Counter[str] = Counter()
-    agree: dict[str, list[bool]] = defaultdict(list)
-    misses: list[str] = []
-    for sidecar, definition in zip(sidecars, definitions, strict=True):
-        data = tomllib.loads(sidecar.read_text("utf-8"))
-        detections = found.get(definition.path, [])
-        reviewed = {(conv, s["stance"]) for conv, items in data.items() if isinstance(items, list) for s in items}
-        conventions = {conv for conv, _ in reviewed}
-        for d in detections:  # a detected mention agrees with any reviewed stance on its convention
-            agree[d.rule.kind].append((d.convention, d.stance) in reviewed
-                                      or (d.stance == "mentions" and d.convention in conventions))
-        for conv_id, stances in data.items():
-            if not isinstance(stances, list):
-                continue
-            for stance in stances:
-                lines = {evidence["line"] for evidence in stance.get("evidence", [])}
-                totals[stance["stance"]] += 1
-                if any(d.convention == conv_id and d.stance == stance["stance"] and d.line in lines
-                       for d in detections):
-                    hits[stance["stance"]] += 1
-                else:
-                    misses.append(f"{definition.slug}: {conv_id} {stance['stance']} (lines {sorted(lines)})")
-    total, hit = sum(totals.values()), sum(hits.values())
-    print(f"\nrecall on {len(sidecars)} reviewed agent(s): {hit}/{total} = {hit / total:.0%}" if total else "")
+    stances = []
+    problems = 0
+    for definition in definitions:
+        resolved = agent_stances(definition, rulebook, found.get(definition.path, []))
+        problems += len(resolved.problems)
+        stances += [{"source": s.source, "stance": s.stance, "rule": s.rule} for s in resolved.stances]
+    scores = recall(stances)
+    print(f"\nrecall on {len(definitions)} reviewed agents: {scores['all']}")
     for stance in ("states", "shows", "mentions", "contradicts"):
-        if totals[stance]:
-            print(f"  {stance:12s} {hits[stance]}/{totals[stance]}")
-    print("detections on these agents that agree with a reviewed stance (same convention and stance):")
-    for kind in KINDS:
-        verdicts = agree.get(kind, [])
-        if verdicts:
-            print(f"  {kind:8s} {sum(verdicts)}/{len(verdicts)} = {sum(verdicts) / len(verdicts):.0%}")
-    if os.environ.get("AGENTKB_SHOW_MISSES"):
-        for miss in misses:
-            print(f"  missed: {miss}")
+        print(f"  {stance:12s} {scores[stance]}")
+    print(f"detections that disagree with a review and are not dismissed: {problems}")
 
 
 def main() -> None:

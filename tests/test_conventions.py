@@ -16,6 +16,7 @@ from sitebuild import ROOT
 
 from agentkb.definitions import definition_files, load_definition
 from agentkb.rulebook import SITE_URL, default_rulebook
+from agentkb.scoring import load_detection_review, precision, recall
 from agentkb.spectral import ruleset
 from agentkb.stances import Evidence, check_review, load_review, quote_at, sidecar_path
 
@@ -137,3 +138,24 @@ def test_the_example_stance_on_the_conventions_page_is_a_real_one(document: dict
     example = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
     conv = next(c for c in document["conventions"] if c["id"] == "AUTH-SHORT-ACCESS-TOKENS")
     assert example in conv["stances"]
+
+
+def test_the_accuracy_page_shows_the_measured_precision_and_recall(html: Path, document: dict) -> None:
+    page = BeautifulSoup((html / "guides/detection.html").read_text("utf-8"), "html.parser")
+    precision_table, recall_table = page.select("table.kb-accuracy")
+    rows = {tr.select("td")[0].get_text(): [td.get_text() for td in tr.select("td")]
+            for tr in precision_table.select("tbody tr")}
+    review = load_detection_review(ROOT / "bench" / "detection_review.toml")
+    scores = precision(review, RULEBOOK)
+    for kind, score in scores.items():
+        assert rows[kind][2:4] == [str(score.total), str(score.hits)]
+        # The rulebook's bar: a rule kind below 90% precision is not kept on.
+        assert score.ratio is None or score.ratio >= 0.9, kind
+    found = recall(s for c in document["conventions"] for s in c["stances"])
+    assert [td.get_text() for td in recall_table.select("tbody tr")[-1].select("td")] == [
+        "all", str(found["all"].total), str(found["all"].hits), f"{found['all'].ratio:.0%}"]
+    # The page's first sentence says "nineteen times in twenty" and "about two thirds".
+    measured = [s for s in scores.values() if s.total]
+    assert sum(s.hits for s in measured) / sum(s.total for s in measured) >= 0.95
+    assert 0.6 <= found["all"].ratio <= 0.72
+    assert len(review) >= 40 and len({e["file"] for e in review}) >= 10
