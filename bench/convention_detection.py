@@ -1,7 +1,7 @@
 """Run the rulebook's rules over a corpus of agent files nobody here wrote, and score them.
 
 Writes every detection to bench/results/detection.json, prints the counts per rule and the
-time taken, then scores the hand review in bench/detection_review.toml: precision per rule
+time taken, then scores the hand review in guides/detection-review.toml: precision per rule
 kind (code, text, openapi) and per rule, with review entries whose detection no longer
 occurs flagged as stale. When agents/definitions/<slug>.stances.toml files exist, it also
 prints the recall on them: the share of reviewed stances that a rule detects (same
@@ -125,7 +125,7 @@ def recall_on_seeds(rulebook: Rulebook) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--review", type=Path, default=ROOT / "bench" / "detection_review.toml")
+    parser.add_argument("--review", type=Path, default=ROOT / "guides" / "detection-review.toml")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "detection.json")
     args = parser.parse_args()
     rulebook = default_rulebook()

@@ -146,7 +146,7 @@ def test_the_accuracy_page_shows_the_measured_precision_and_recall(html: Path, d
     precision_table, recall_table = page.select("table.kb-accuracy")
     rows = {tr.select("td")[0].get_text(): [td.get_text() for td in tr.select("td")]
             for tr in precision_table.select("tbody tr")}
-    review = load_detection_review(ROOT / "bench" / "detection_review.toml")
+    review = load_detection_review(ROOT / "guides" / "detection-review.toml")
     scores = precision(review, RULEBOOK)
     for kind, score in scores.items():
         assert rows[kind][2:4] == [str(score.total), str(score.hits)]
@@ -187,3 +187,19 @@ def test_the_openapi_rules_are_held_to_the_reviews_as_the_build_holds_the_others
     assert [(d.rule.convention, d.line, d.quote) for d in found] == [("PAGE-LIMIT-CAP", 142, "1000")]
     problems = agent_stances(definition, RULEBOOK, found).problems
     assert any("PAGE-LIMIT-CAP" in p.message and f"{changed.name}:142" in p.message for p in problems)
+
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "wshobson-agents"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the public catalogue is not beside the repository")
+def test_every_judged_detection_still_occurs_on_the_catalogue() -> None:
+    from agentkb.detect import detect
+    from agentkb.scoring import stale_entries
+
+    review = load_detection_review(ROOT / "guides" / "detection-review.toml")
+    present = set()
+    for file in sorted({entry["file"] for entry in review}):
+        for found in detect(load_definition(CORPUS / file), RULEBOOK.active_rules):
+            present.add((file, found.line, found.rule.full_id))
+    assert [f"{e['file']}:{e['line']} {e['rule']}" for e in stale_entries(review, present)] == []

@@ -28,8 +28,12 @@ class AccuracyPlaceholder(nodes.General, nodes.Element):
 
 class DetectionAccuracyDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
+        review = Path(self.env.srcdir) / self.config.agentkb_detection_review
+        if not review.is_file():
+            raise self.error(f"no detection review at {self.config.agentkb_detection_review} "
+                             "(the agentkb_detection_review setting)")
         self.env.domains["kb"].note_aggregate(self.env.docname)
-        self.env.note_dependency(str(Path(self.env.srcdir) / self.config.agentkb_detection_review))
+        self.env.note_dependency(str(review))
         return [AccuracyPlaceholder()]
 
 
@@ -74,7 +78,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
 
 
 def setup(app: Sphinx) -> None:
-    app.add_config_value("agentkb_detection_review", "bench/detection_review.toml", "env", types=[str])
+    app.add_config_value("agentkb_detection_review", "guides/detection-review.toml", "env", types=[str])
     app.add_node(AccuracyPlaceholder)
     app.add_directive("detection-accuracy", DetectionAccuracyDirective)
     app.connect("doctree-resolved", on_doctree_resolved)

@@ -1,7 +1,7 @@
 """How well the rules detect stances: precision from a hand review, recall from the reviewed agents.
 
 - *Precision*: people read detections on agent files nobody here wrote and judged each
-  one (``bench/detection_review.toml``); per rule kind, the share judged correct.
+  one (``guides/detection-review.toml``); per rule kind, the share judged correct.
 - *Recall*: of the stances a person recorded on the reviewed agents, the share a rule
   also finds: same convention, same stance, on one of the stance's evidence lines.
 
