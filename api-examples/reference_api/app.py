@@ -15,8 +15,10 @@ from reference_api.clock import Clock, system_clock
 from reference_api.db import create_db_engine, create_session_factory
 from reference_api.dependencies import AppContext
 from reference_api.errors import install_error_handlers
+from reference_api.logging_config import configure_logging
 from reference_api.middleware import (
     REQUEST_ID_HEADER,
+    BodySizeLimitMiddleware,
     RateLimitMiddleware,
     RequestContextMiddleware,
 )
@@ -33,6 +35,14 @@ TAGS = [
     {"name": "auth", "description": "Access tokens (JWT) and rotating refresh tokens."},
     {"name": "health", "description": "Readiness probe."},
 ]
+
+
+def create_served_app() -> FastAPI:
+    """What ``python -m reference_api`` runs, in each worker process: settings from the
+    environment, JSON logs on stderr."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 class ReferenceAPI(FastAPI):
@@ -70,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         passwords=Passwords(settings),
         tokens=AccessTokenCodec(settings),
     )
+    app.state.problem_base_url = settings.problem_base_url
     install_error_handlers(app)
     for module in (users, orders, auth, health):
         app.include_router(module.router)
@@ -77,6 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Starlette wraps in reverse order of registration: the last one added is the
     # outermost. Request context must see everything, and CORS must answer preflight
     # requests before they count against the rate limit.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
@@ -85,13 +97,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 window_seconds=settings.rate_limit_window_seconds,
                 clock=clock,
             ),
-            login=FixedWindowRateLimiter(
-                limit=settings.login_rate_limit_requests,
-                window_seconds=settings.login_rate_limit_window_seconds,
-                clock=clock,
-            ),
-            login_paths=frozenset({auth.LOGIN_PATH, auth.TOKEN_PATH}),
-            exempt_paths=frozenset({"/api/health"}),
+            exempt_paths=frozenset({"/api/health", "/api/health/live", "/api/health/ready"}),
         )
     app.add_middleware(
         CORSMiddleware,

@@ -18,7 +18,7 @@ from reference_api.clock import Clock
 from reference_api.errors import Unauthenticated
 from reference_api.models import User
 from reference_api.security import AccessTokenCodec, Passwords
-from reference_api.services import AuthService, OrderService, UserService
+from reference_api.services import AuthService, LoginLimits, OrderService, UserService
 from reference_api.settings import Settings
 
 
@@ -55,6 +55,11 @@ def get_auth_service(context: Context, session: DbSession) -> AuthService:
         context.passwords,
         context.tokens,
         refresh_ttl=timedelta(days=context.settings.refresh_token_ttl_days),
+        login_limits=LoginLimits(
+            per_account=context.settings.login_failures_per_account,
+            per_ip=context.settings.login_failures_per_ip,
+            window_seconds=context.settings.login_failure_window_seconds,
+        ),
     )
 
 

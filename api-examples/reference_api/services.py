@@ -4,17 +4,27 @@ Routers translate HTTP into calls on these classes and back; nothing here knows 
 requests or status codes, only about domain errors from :mod:`reference_api.errors`.
 """
 
+import math
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reference_api.clock import Clock
-from reference_api.errors import Conflict, Forbidden, NotFound, TokenRejected, Unauthenticated
+from reference_api.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    TokenRejected,
+    Unauthenticated,
+)
 from reference_api.listing import PageRequest, SortKey
 from reference_api.models import Order, OrderItem, RefreshToken, Role, User, UserStatus
 from reference_api.repositories import (
+    LoginFailureRepository,
     OrderRepository,
     RefreshTokenRepository,
     UserFilters,
@@ -178,6 +188,15 @@ class OrderService:
             raise NotFound(f"No user with id {user_id}.")
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed sign-ins each bucket holds; each refills evenly over the window."""
+
+    per_account: int
+    per_ip: int
+    window_seconds: int
+
+
 class AuthService:
     def __init__(
         self,
@@ -186,17 +205,24 @@ class AuthService:
         passwords: Passwords,
         tokens: AccessTokenCodec,
         refresh_ttl: timedelta,
+        login_limits: LoginLimits,
     ) -> None:
         self._session = session
         self._users = UserRepository(session)
         self._refresh_tokens = RefreshTokenRepository(session)
+        self._failures = LoginFailureRepository(session)
         self._clock = clock
         self._passwords = passwords
         self._tokens = tokens
         self._refresh_ttl = refresh_ttl
+        self._limits = login_limits
 
-    def login(self, email: str, password: str) -> TokenPair:
-        user = self._users.get_by_email(_normalise_email(email))
+    def login(self, email: str, password: str, client_ip: str) -> TokenPair:
+        email = _normalise_email(email)
+        account_key, ip_key = f"account:{email}", f"ip:{client_ip}"
+        buckets = {account_key: self._limits.per_account, ip_key: self._limits.per_ip}
+        self._count_attempt_as_failure(buckets)
+        user = self._users.get_by_email(email)
         if user is None:
             self._passwords.burn_verification_time(password)
             raise Unauthenticated(BAD_CREDENTIALS)
@@ -207,7 +233,39 @@ class AuthService:
             raise Unauthenticated(BAD_CREDENTIALS)
         if upgraded_hash is not None:
             user.password_hash = upgraded_hash
+        # It was not a failure after all: the account starts afresh, and the address
+        # gets its unit back.
+        self._failures.clear(account_key)
+        self._failures.add(ip_key, -1.0, self._clock().timestamp(), self._drain(buckets[ip_key]))
         return self._issue(user, family_id=uuid.uuid4())
+
+    def _drain(self, capacity: int) -> float:
+        return capacity / self._limits.window_seconds
+
+    def _count_attempt_as_failure(self, buckets: dict[str, int]) -> None:
+        """Count the attempt before checking the password, and refuse it if a bucket
+        overflows.
+
+        Counting first (one atomic upsert per bucket, committed before the slow hash)
+        means N parallel guesses, in any number of workers, see N distinct counts; a
+        check-then-count would let all of them through. A successful login refunds.
+        """
+        now = self._clock().timestamp()
+        levels = {key: self._failures.add(key, 1.0, now, self._drain(cap)) for key, cap in buckets.items()}
+        overflowing = [key for key, level in levels.items() if level > buckets[key]]
+        if overflowing:
+            # A refused attempt checks no password, so it does not count.
+            for key, capacity in buckets.items():
+                self._failures.add(key, -1.0, now, self._drain(capacity))
+            self._session.commit()
+            wait = max(
+                (levels[key] - buckets[key]) / self._drain(buckets[key]) for key in overflowing
+            )
+            seconds = max(1, math.ceil(wait))
+            raise RateLimited(
+                f"Too many failed sign-ins; retry in {seconds} seconds.", retry_after_seconds=seconds
+            )
+        self._session.commit()
 
     def refresh(self, refresh_token: str) -> TokenPair:
         now = self._clock()
@@ -224,7 +282,13 @@ class AuthService:
         user = self._users.get(stored.user_id)
         if stored.expires_at <= now or user is None or user.status != UserStatus.active:
             raise TokenRejected(BAD_REFRESH_TOKEN)
-        stored.revoked_at = now
+        if not self._refresh_tokens.claim(stored, now):
+            # A concurrent request rotated it between our read and this update: the
+            # same token was presented twice, which is reuse.
+            self._session.rollback()
+            self._refresh_tokens.revoke_family(stored.family_id, now)
+            self._session.commit()
+            raise TokenRejected(REFRESH_TOKEN_REUSED)
         return self._issue(user, family_id=stored.family_id)
 
     def logout(self, refresh_token: str) -> None:

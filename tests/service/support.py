@@ -81,10 +81,15 @@ class IsolatedSettings(Settings):
         return (init_settings,)
 
 
+# The service has no default signing key; tests name theirs.
+TEST_JWT_SECRET = "test-only-jwt-secret-0123456789abcdefghijklmnop"
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test",
         "database_url": database_url,
+        "jwt_secret": TEST_JWT_SECRET,
         "cors_origins": ["https://app.example.com"],
     }
     values.update(overrides)
