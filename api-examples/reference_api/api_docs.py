@@ -86,6 +86,19 @@ NO_STORE_HEADER = {
         "schema": {"type": "string", "example": "no-store"},
     }
 }
+ETAG_HEADER = {
+    "ETag": {
+        "description": "Version of this user; send it in `If-Match` to update safely.",
+        "schema": {"type": "string", "example": '"1"'},
+    }
+}
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this repeats the response to an earlier request "
+        "with the same Idempotency-Key.",
+        "schema": {"type": "string", "example": "true"},
+    }
+}
 LOCATION_HEADER = {
     "Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}
 }

@@ -200,9 +200,15 @@ class IdempotencyKeyRepository:
         """
         table = IdempotencyKey.__table__
         values = {column.name: getattr(record, column.key) for column in table.columns}
-        statement = _dialect_insert(self._session, table).values(**values).on_conflict_do_nothing()
-        result = self._session.execute(statement)
-        return result.rowcount == 1
+        statement = (
+            _dialect_insert(self._session, table)
+            .values(**values)
+            .on_conflict_do_nothing()
+            # RETURNING yields a row only when this statement inserted one; rowcount is
+            # not reliable for ON CONFLICT across drivers.
+            .returning(table.c.key)
+        )
+        return self._session.execute(statement).first() is not None
 
 
 class OutboxRepository:

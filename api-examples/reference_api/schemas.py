@@ -167,6 +167,10 @@ class TokenPair(BaseModel):
     refresh_token: str = Field(description="Opaque; single use. Exchange it at /api/auth/refresh.")
 
 
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]

@@ -1,6 +1,7 @@
 """Login, refresh-token rotation and reuse detection, logout, and token checks."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 from sqlalchemy import select
@@ -295,3 +296,20 @@ def test_the_role_comes_from_the_database_not_the_token(client: ApiClient, setti
     token = _forge(settings, sub=str(demo.BOB_ID), role="admin")
 
     assert client.get("/api/users", headers=bearer(token)).status_code == 403
+
+
+def test_concurrent_refreshes_of_one_token_rotate_it_once(client: ApiClient) -> None:
+    # Reuse detection lives in the database (a conditional UPDATE), so it holds
+    # across threads and worker processes alike.
+    token = login(client)["refresh_token"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(
+            pool.map(
+                lambda _: client.post("/api/auth/refresh", json={"refresh_token": token}),
+                range(8),
+            )
+        )
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [401] * 7
