@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     # the error: the site's api-examples/errors/ pages by default.
     problem_base_url: str = Field(default=DEFAULT_PROBLEM_BASE_URL, pattern=r"^https?://.+/$")
 
+    # Signed `order.placed` webhooks. Without a URL events still go to the outbox,
+    # and nothing is sent.
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    webhook_secret: SecretStr | None = Field(default=None, min_length=32)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_seconds: float = Field(default=2.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+
     @model_validator(mode="before")
     @classmethod
     def _secret_or_dev_mode(cls, values: Any) -> Any:
@@ -90,6 +100,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_combinations(self) -> "Settings":
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET must be set when WEBHOOK_URL is")
         if self.environment == "production" and self.agentkb_dev:
             raise ValueError("AGENTKB_DEV cannot be set when ENVIRONMENT=production")
         # Browsers reject this combination anyway (Fetch standard); failing here makes

@@ -110,3 +110,8 @@ def test_defaults_follow_the_guides(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.problem_base_url == "https://agentkb.github.io/agentkb/"
+
+
+def test_a_webhook_url_needs_a_signing_secret() -> None:
+    with pytest.raises(ValidationError, match="WEBHOOK_SECRET must be set"):
+        make_settings("sqlite://", webhook_url="https://hooks.example.com/orders")
