@@ -9,7 +9,7 @@ from reference_api import api_docs as docs
 from reference_api import demo_data as demo
 from reference_api.dependencies import CurrentUser, OrderServiceDep
 from reference_api.errors import ErrorCode
-from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageRequest
 from reference_api.schemas import OrderCreate, OrderPage, OrderRead, PageMeta
 
 router = APIRouter(prefix="/api/users/{user_id}/orders", tags=["orders"])
@@ -66,7 +66,8 @@ def list_orders(
     actor: CurrentUser,
     orders: OrderServiceDep,
     page: Annotated[
-        int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})
+        int,
+        Query(ge=1, le=MAX_PAGE, openapi_examples={"first": docs.example(1, "First page")}),
     ] = 1,
     limit: Annotated[
         int,

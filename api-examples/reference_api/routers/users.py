@@ -9,7 +9,7 @@ from reference_api import api_docs as docs
 from reference_api import demo_data as demo
 from reference_api.dependencies import CurrentUser, OptionalUser, UserServiceDep
 from reference_api.errors import ErrorCode
-from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, SortKey, parse_sort
+from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageRequest, SortKey, parse_sort
 from reference_api.models import Role, User, UserStatus
 from reference_api.repositories import USER_SORT_COLUMNS, UserFilters
 from reference_api.schemas import (
@@ -199,7 +199,8 @@ def list_users(
     users: UserServiceDep,
     sort: Annotated[list[SortKey], Depends(_sort_keys)],
     page: Annotated[
-        int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})
+        int,
+        Query(ge=1, le=MAX_PAGE, openapi_examples={"first": docs.example(1, "First page")}),
     ] = 1,
     limit: Annotated[
         int,
