@@ -36,7 +36,7 @@ TAGS = [
     {"name": "users", "description": "Accounts: sign-up, profile, admin management."},
     {"name": "orders", "description": "Orders and their items, nested under their owner."},
     {"name": "auth", "description": "Access tokens (JWT) and rotating refresh tokens."},
-    {"name": "health", "description": "Readiness probe."},
+    {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
 
