@@ -183,6 +183,16 @@ class LoginFailureRepository:
     def clear(self, key: str) -> None:
         self._session.execute(LoginFailures.__table__.delete().where(LoginFailures.key == key))
 
+    def purge_untouched_since(self, cutoff: float) -> None:
+        """Drop buckets nobody has touched since ``cutoff``.
+
+        Keys are attacker-chosen (any email), so without this the table grows with
+        every guessed address. A bucket holds at most its capacity and drains it in
+        one window, so one untouched for a window is empty and deleting it is exact.
+        """
+        table = LoginFailures.__table__
+        self._session.execute(table.delete().where(table.c.updated_at < cutoff))
+
 
 class IdempotencyKeyRepository:
     def __init__(self, session: Session) -> None:

@@ -376,7 +376,11 @@ class AuthService:
         check-then-count would let all of them through. A successful login refunds.
         """
         now = self._clock().timestamp()
-        levels = {key: self._failures.add(key, 1.0, now, self._drain(cap)) for key, cap in buckets.items()}
+        self._failures.purge_untouched_since(now - self._limits.window_seconds)
+        levels = {
+            key: self._failures.add(key, 1.0, now, self._drain(capacity))
+            for key, capacity in buckets.items()
+        }
         overflowing = [key for key, level in levels.items() if level > buckets[key]]
         if overflowing:
             # A refused attempt checks no password, so it does not count.

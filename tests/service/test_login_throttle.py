@@ -102,3 +102,16 @@ def test_parallel_guesses_get_exactly_the_budget(build_client) -> None:
             select(LoginFailures.level).where(LoginFailures.key == "account:alice@example.com")
         )
     assert level == 5
+
+
+def test_drained_buckets_are_deleted(build_client, clock) -> None:
+    client = build_client(login_failures_per_account=3, login_failure_window_seconds=900)
+    for email in ("guess-1@example.com", "guess-2@example.com"):
+        client.post("/api/auth/login", json={**WRONG, "email": email})
+    clock.advance(seconds=901)
+
+    client.post("/api/auth/login", json=WRONG)
+
+    with client.app.state.context.session_factory() as session:
+        keys = set(session.scalars(select(LoginFailures.key)))
+    assert keys == {"account:alice@example.com", "ip:203.0.113.7"}

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("key", name="pk_login_failures"),
     )
+    op.create_index("ix_login_failures_updated_at", "login_failures", ["updated_at"])
     op.create_table(
         "idempotency_keys",
         sa.Column("user_id", sa.Uuid(), nullable=False),
