@@ -68,7 +68,11 @@ def get_user_service(context: Context, session: DbSession) -> UserService:
 
 
 def get_order_service(context: Context, session: DbSession) -> OrderService:
-    return OrderService(session, context.clock)
+    return OrderService(
+        session,
+        context.clock,
+        idempotency_ttl=timedelta(hours=context.settings.idempotency_key_ttl_hours),
+    )
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

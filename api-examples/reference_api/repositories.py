@@ -201,6 +201,15 @@ class IdempotencyKeyRepository:
     def get(self, user_id: uuid.UUID, key: str) -> IdempotencyKey | None:
         return self._session.get(IdempotencyKey, (user_id, key))
 
+    def forget_older_than(self, user_id: uuid.UUID, cutoff: datetime) -> None:
+        # One user's keys only: the primary key starts with user_id, so this is an
+        # index range, and no request pays for everyone else's history.
+        self._session.execute(
+            IdempotencyKey.__table__.delete().where(
+                IdempotencyKey.user_id == user_id, IdempotencyKey.created_at < cutoff
+            )
+        )
+
     def insert_if_absent(self, record: IdempotencyKey) -> bool:
         """Insert unless the key exists; False when another request holds it.
 

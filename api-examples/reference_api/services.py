@@ -220,8 +220,9 @@ def _order_placed_event(order: Order, now: datetime) -> OutboxEvent:
 
 
 class OrderService:
-    def __init__(self, session: Session, clock: Clock) -> None:
+    def __init__(self, session: Session, clock: Clock, idempotency_ttl: timedelta) -> None:
         self._session = session
+        self._idempotency_ttl = idempotency_ttl
         self._users = UserRepository(session)
         self._orders = OrderRepository(session)
         self._idempotency = IdempotencyKeyRepository(session)
@@ -239,11 +240,14 @@ class OrderService:
         request_hash = hashlib.sha256(
             json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()
         ).hexdigest()
+        now = self._clock()
         if idempotency_key is not None:
+            # Keys are a retry window, not a permanent ledger: after it, a key may be
+            # used again for a new order.
+            self._idempotency.forget_older_than(user_id, now - self._idempotency_ttl)
             earlier = self._replay(user_id, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
-        now = self._clock()
         order = Order(
             id=uuid.uuid4(),
             user_id=user_id,

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # the error: the site's api-examples/errors/ pages by default.
     problem_base_url: str = Field(default=DEFAULT_PROBLEM_BASE_URL, pattern=r"^https?://.+/$")
 
+    # How long an Idempotency-Key is remembered: long enough for any client retry.
+    idempotency_key_ttl_hours: int = Field(default=24, ge=1)
+
     # Signed `order.placed` webhooks. Without a URL events still go to the outbox,
     # and nothing is sent.
     webhook_url: str | None = Field(default=None, pattern=r"^https?://")

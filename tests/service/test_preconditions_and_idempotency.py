@@ -151,3 +151,19 @@ def test_placing_an_order_writes_its_event_in_the_same_transaction(
     assert event.status == "pending"
     assert f'"order_id":"{order["id"]}"' in event.payload
     assert '"total":"19.80"' in event.payload
+
+
+def test_a_key_is_forgotten_after_its_retention(build_client, auth, clock) -> None:
+    client = build_client(idempotency_key_ttl_hours=24)
+    first = client.post(ORDERS, json=ORDER, headers={**auth.alice, "Idempotency-Key": "daily"})
+    clock.advance(hours=24, seconds=1)
+
+    again = client.post(
+        ORDERS,
+        json={**ORDER, "currency": "USD"},
+        # A fresh token: the first one expired during the day.
+        headers={**auth.alice, "Idempotency-Key": "daily"},
+    )
+
+    assert again.status_code == 201
+    assert again.json()["id"] != first.json()["id"]

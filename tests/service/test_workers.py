@@ -194,6 +194,37 @@ def test_fifty_simultaneous_sign_ups_with_one_email_make_one_account(serve) -> N
     )
 
 
+def test_one_idempotency_key_sent_twenty_times_at_once_makes_one_order(serve) -> None:
+    server = serve()
+    with server.client() as client:
+        tokens = _sign_up_and_log_in(client, "retrier@example.com")
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        user_id = client.get("/api/users/me", headers=headers).json()["id"]
+    headers["Idempotency-Key"] = str(uuid.uuid4())
+    order = {"items": [{"sku": "MUG-001", "quantity": 1, "unit_price": "9.90"}]}
+    barrier = threading.Barrier(20)
+
+    def place(_: int) -> tuple[int, str]:
+        with server.client() as client:
+            barrier.wait()
+            response = client.post(f"/api/users/{user_id}/orders", json=order, headers=headers)
+            return response.status_code, response.json()["id"]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(place, range(20)))
+
+    orders = _scalar(server.database_url, select(func.count()).select_from(Order))
+    events = _scalar(server.database_url, select(func.count()).select_from(OutboxEvent))
+    assert {status for status, _ in results} == {201}
+    assert len({order_id for _, order_id in results}) == 1
+    assert (orders, events) == (1, 1)
+    record_result(
+        "concurrent idempotent retries",
+        "20 simultaneous POSTs with one Idempotency-Key: one order",
+        f"2 workers on PostgreSQL: 20 x 201 with one order id, {orders} order, {events} event",
+    )
+
+
 def test_sigkill_mid_load_loses_no_committed_order_or_event(serve) -> None:
     server = serve()
     with server.client() as client:
