@@ -167,6 +167,25 @@ def test_the_failed_login_budget_holds_across_two_workers(serve) -> None:
     )
 
 
+def test_the_real_server_refuses_an_oversized_chunked_body(serve) -> None:
+    server = serve(MAX_BODY_BYTES="65536")
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"email": "x@example.com", "name": "'
+        for _ in range(64):
+            yield b"x" * 4096
+        yield b'", "password": "correct-horse-battery-staple"}'
+
+    with server.client() as client:
+        response = client.post(
+            "/api/users", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 413
+    assert response.json()["code"] == "CONTENT_TOO_LARGE"
+
+
 def test_fifty_simultaneous_sign_ups_with_one_email_make_one_account(serve) -> None:
     server = serve()
     body = {"email": "race@example.com", "name": "Race", "password": PASSWORD}
