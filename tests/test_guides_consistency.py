@@ -163,21 +163,26 @@ def test_the_reference_service_password_bounds_meet_asvs_5() -> None:
     assert maximum >= 64
 
 
-REFUSED_TODAY = pytest.mark.xfail(
-    reason="reference_api/settings.py checks memory >= 19456 and time >= 2 separately, which refuses "
-    "four of OWASP's five equivalent settings; the service's owners are to fix it",
-    strict=False,
-)
+TEST_SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
 
-@pytest.mark.parametrize(
-    ("memory_kib", "time_cost"),
-    [pytest.param(m, t, marks=() if (m, t) == (19456, 2) else REFUSED_TODAY) for m, t in OWASP_ARGON2ID_MINIMUMS],
-)
+@pytest.mark.parametrize(("memory_kib", "time_cost"), OWASP_ARGON2ID_MINIMUMS)
 def test_the_reference_service_accepts_every_owasp_argon2id_minimum(memory_kib: int, time_cost: int) -> None:
     from reference_api.settings import Settings
 
     try:
-        Settings(environment="test", argon2_memory_kib=memory_kib, argon2_time_cost=time_cost, argon2_parallelism=1)
+        Settings(environment="test", jwt_secret=TEST_SECRET, argon2_memory_kib=memory_kib, argon2_time_cost=time_cost,
+                 argon2_parallelism=1)
     except ValidationError as exc:
         pytest.fail(f"m={memory_kib} t={time_cost} refused: {exc.errors()[0]['msg']}")
+
+
+@pytest.mark.parametrize(("memory_kib", "time_cost"), [(47103, 1), (19455, 2), (12288, 2), (7168, 4), (6144, 9)])
+def test_the_reference_service_refuses_argon2id_settings_below_every_owasp_minimum(memory_kib: int,
+                                                                                   time_cost: int) -> None:
+    from reference_api.settings import Settings
+
+    with pytest.raises(ValidationError, match=r"below every Argon2id setting|greater than or equal to 7168"):
+        Settings(environment="test", jwt_secret=TEST_SECRET, argon2_memory_kib=memory_kib, argon2_time_cost=time_cost,
+                 argon2_parallelism=1)
+

@@ -17,8 +17,10 @@ MISSING_SECRET = (
 )
 DEFAULT_PROBLEM_BASE_URL = "https://agentkb.github.io/agentkb/"
 
-# OWASP Password Storage Cheat Sheet, Argon2id minimum: 19 MiB memory, 2 iterations,
-# 1 degree of parallelism. Settings may raise these but never go below them.
+# OWASP Password Storage Cheat Sheet: five Argon2id settings of equal strength, each with
+# parallelism 1, as (memory in KiB, iterations). Less memory needs more passes, so a
+# setting is strong enough when it reaches one of them in both; the default is the second.
+ARGON2_OWASP_MINIMUMS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
 ARGON2_MIN_MEMORY_KIB = 19456
 ARGON2_MIN_TIME_COST = 2
 ARGON2_MIN_PARALLELISM = 1
@@ -42,8 +44,8 @@ class Settings(BaseSettings):
     access_token_ttl_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_ttl_days: int = Field(default=14, ge=1, le=90)
 
-    argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=ARGON2_MIN_MEMORY_KIB)
-    argon2_time_cost: int = Field(default=ARGON2_MIN_TIME_COST, ge=ARGON2_MIN_TIME_COST)
+    argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=min(m for m, _ in ARGON2_OWASP_MINIMUMS))
+    argon2_time_cost: int = Field(default=ARGON2_MIN_TIME_COST, ge=min(t for _, t in ARGON2_OWASP_MINIMUMS))
     argon2_parallelism: int = Field(default=ARGON2_MIN_PARALLELISM, ge=ARGON2_MIN_PARALLELISM)
 
     # NoDecode lets operators write CORS_ORIGINS=https://a.example,https://b.example
@@ -103,6 +105,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_combinations(self) -> "Settings":
+        if not any(self.argon2_memory_kib >= memory and self.argon2_time_cost >= passes
+                   for memory, passes in ARGON2_OWASP_MINIMUMS):
+            raise ValueError(
+                f"ARGON2_MEMORY_KIB={self.argon2_memory_kib} with ARGON2_TIME_COST={self.argon2_time_cost} is below "
+                "every Argon2id setting OWASP lists: (memory KiB, passes) = "
+                + ", ".join(f"({m}, {t})" for m, t in ARGON2_OWASP_MINIMUMS)
+            )
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET must be set when WEBHOOK_URL is")
         if self.environment == "production" and self.agentkb_dev:
