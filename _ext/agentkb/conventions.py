@@ -15,6 +15,7 @@ Everything is kept in the domain's data, which Sphinx merges after a parallel re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from docutils import nodes
@@ -29,6 +30,7 @@ from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.nodes import make_refnode
 
+from .conformance import ConformanceError, conformance_tests
 from .evidence import STANCE_SYMBOLS, evidence_reference, stances_of
 from .ingest import Agent, catalog
 from .published import conventions_document
@@ -120,6 +122,10 @@ class ConventionDirective(ObjectDescription[str]):
         if conv.rules:
             fields += _field("Detected by", _rules_list(conv.rules))
         fields += _field("Checked by", nodes.paragraph("", conv.checked_by))
+        service_test = build_state(self.env).service_tests.get(conv.id)
+        if service_test:
+            self.env.note_dependency(str(Path(self.env.srcdir) / self.config.agentkb_conformance_tests))
+            fields += _field("Service", nodes.paragraph("", "tested by ", nodes.literal("", service_test)))
         content_node += fields
 
 
@@ -370,6 +376,22 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return sorted(pages & env.found_docs)
 
 
+def on_builder_inited(app: Sphinx) -> None:
+    """Read which of the reference service's tests checks which convention."""
+    if not app.config.agentkb_conformance_tests:
+        return
+    path = Path(app.srcdir) / app.config.agentkb_conformance_tests
+    try:
+        build_state(app.env).service_tests = conformance_tests(path, app.config.agentkb_conformance_tests)
+    except OSError as exc:
+        logger.warning("cannot read the service's conformance tests (agentkb_conformance_tests): %s: %s",
+                       exc.strerror, path, type="agentkb", subtype="conformance")
+    except SyntaxError as exc:
+        logger.warning("%s", exc.msg, location=f"{path}:{exc.lineno}", type="agentkb", subtype="conformance")
+    except ConformanceError as exc:
+        logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}", type="agentkb", subtype="conformance")
+
+
 def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
     """Every convention of the rulebook is set out on its guide."""
     placed = env.domains["kb"].data["conventions"]
@@ -381,7 +403,9 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def setup(app: Sphinx) -> None:
+    app.add_config_value("agentkb_conformance_tests", "tests/service/test_conformance.py", "env", types=[str])
     app.add_domain(KnowledgeBaseDomain)
+    app.connect("builder-inited", on_builder_inited)
     app.add_node(StancesPlaceholder)
     app.connect("env-check-consistency", on_env_check_consistency)
     app.connect("doctree-resolved", on_doctree_resolved)

@@ -89,6 +89,8 @@ def conventions_document(env: BuildEnvironment) -> dict[str, Any]:
             "page": _page(conv.guide, conv.anchor), "url": conv.permalink(site),
             "checked_by": conv.checked_by, "rules": [_rule(r) for r in conv.rules], "stances": entries,
         }
+        if conv.id in state.service_tests:
+            record["service_test"] = state.service_tests[conv.id]
         if dismissed:
             record["dismissed"] = dismissed
         conventions.append(record)

@@ -30,6 +30,8 @@ class BuildState:
     stances: dict[str, AgentStances] = field(default_factory=dict)
     #: The conventions with every agent's stances (see :mod:`agentkb.published`), once made.
     conventions_document: dict[str, Any] | None = None
+    #: convention ID -> the reference service's test that checks it (see :mod:`agentkb.conformance`).
+    service_tests: dict[str, str] = field(default_factory=dict)
     #: The documents found added, changed or removed when the build began.
     touched_docs: set[str] = field(default_factory=set)
 
