@@ -27,10 +27,11 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,12 +70,34 @@ SERVER_ENV = {
 }
 
 LUA_DONE = """
+local all_threads = {}
+local base_setup = setup
+setup = function(thread)
+  table.insert(all_threads, thread)
+  if base_setup then base_setup(thread) end
+end
+response = function(status, headers, body)
+  if status >= 300 then
+    if not codes then codes = {} end
+    codes[tostring(status)] = (codes[tostring(status)] or 0) + 1
+  end
+end
 done = function(summary, latency, requests)
   local e = summary.errors
+  local seen = {}
+  for _, thread in ipairs(all_threads) do
+    local counted = thread:get("codes")
+    if counted then
+      for code, n in pairs(counted) do seen[code] = (seen[code] or 0) + n end
+    end
+  end
+  local parts = {}
+  for code, n in pairs(seen) do table.insert(parts, string.format('"%s":%d', code, n)) end
   io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"non_2xx":%d,"socket_errors":%d}\\n',
+    '{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"non_2xx":%d,"socket_errors":%d,' ..
+    '"statuses":{%s}}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
+    e.status, e.connect + e.read + e.write + e.timeout, table.concat(parts, ",")))
 end
 """
 
@@ -293,6 +316,7 @@ def wrk(base: str, endpoint: str, args: argparse.Namespace, workdir: Path,
         "server_cpu_ms": round(1000 * cpu / max(raw["requests"], 1), 3) if pid else None,
         "non_2xx": raw["non_2xx"],
         "socket_errors": raw["socket_errors"],
+        "statuses": raw["statuses"],
     }
 
 
@@ -375,7 +399,8 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                     runs[endpoint].append(result)
                     print(f"[{name}] rep {rep + 1} {endpoint:8} {result['rps']:7.1f} req/s  "
                           f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
-                          f"cpu {result['server_cpu_ms']:6.2f} ms/req  non-2xx {result['non_2xx']}", flush=True)
+                          f"cpu {result['server_cpu_ms']:6.2f} ms/req  non-2xx {result['statuses'] or 0}",
+                          flush=True)
             if args.profile:
                 for endpoint in args.profile.split(","):
                     profiles[endpoint] = profile(process, base, args, workdir, token, endpoint)
@@ -386,7 +411,7 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
         for endpoint, results in runs.items():
             if not results:
                 continue
-            ratios = [r["rps"] / b["rps"] for r, b in zip(results, runs[BASELINE])]
+            ratios = [r["rps"] / b["rps"] for r, b in zip(results, runs[BASELINE], strict=True)]
             summary["endpoints"][endpoint] = {
                 "rps": round(statistics.median(r["rps"] for r in results), 1),
                 "p50_ms": round(statistics.median(r["p50_ms"] for r in results), 1),

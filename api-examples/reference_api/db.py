@@ -21,7 +21,14 @@ def create_db_engine(database_url: str) -> Engine:
         # FastAPI runs sync endpoints in a thread pool, so a pooled SQLite connection
         # is used from several threads (one at a time, guarded by the pool).
         connect_args["check_same_thread"] = False
-    engine = create_engine(database_url, pool_pre_ping=True, connect_args=connect_args)
+    # A server can drop idle connections (restart, failover, idle timeout), so each
+    # checkout is tested first; SQLite is a file opened in-process, where there is
+    # nothing to drop and the test would be one more statement per request.
+    engine = create_engine(
+        database_url,
+        pool_pre_ping=not database_url.startswith("sqlite"),
+        connect_args=connect_args,
+    )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine

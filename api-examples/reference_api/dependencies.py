@@ -2,13 +2,21 @@
 
 Everything an endpoint needs comes from the :class:`AppContext` built by
 ``create_app``, never from module globals, so two apps (two tests) never share state.
+
+FastAPI runs every plain ``def`` dependency in the thread pool, one round trip per
+dependency. Those that only build objects are ``async def`` and run on the event loop
+instead; only the ones that talk to the database (the current user, closing the
+session) go to a worker thread. Under load this cut the list endpoint's hand-offs
+from nine to four (bench/service_load.py, api-examples/service-performance.md).
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
@@ -32,7 +40,7 @@ class AppContext:
     tokens: AccessTokenCodec
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
 
@@ -40,15 +48,27 @@ def get_context(request: Request) -> AppContext:
 Context = Annotated[AppContext, Depends(get_context)]
 
 
-def get_session(context: Context) -> Iterator[Session]:
-    with context.session_factory() as session:
+async def get_session(context: Context) -> AsyncIterator[Session]:
+    # Creating a session does no I/O (it connects on first use), so it happens here.
+    # Closing rolls back and returns the connection to the pool: a round trip to a
+    # database server, so it runs in a worker thread, shielded (a client that hangs up
+    # mid-request must not cancel it and leak the connection). SQLite is a library
+    # call on a local file, cheaper than the hand-off to a thread.
+    session = context.session_factory()
+    try:
         yield session
+    finally:
+        if context.engine.dialect.name == "sqlite":
+            session.close()
+        else:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close)
 
 
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-def get_auth_service(context: Context, session: DbSession) -> AuthService:
+async def get_auth_service(context: Context, session: DbSession) -> AuthService:
     return AuthService(
         session,
         context.clock,
@@ -63,11 +83,11 @@ def get_auth_service(context: Context, session: DbSession) -> AuthService:
     )
 
 
-def get_user_service(context: Context, session: DbSession) -> UserService:
+async def get_user_service(context: Context, session: DbSession) -> UserService:
     return UserService(session, context.clock, context.passwords)
 
 
-def get_order_service(context: Context, session: DbSession) -> OrderService:
+async def get_order_service(context: Context, session: DbSession) -> OrderService:
     return OrderService(
         session,
         context.clock,
@@ -96,12 +116,13 @@ def get_current_user(credentials: BearerCredentials, auth: AuthServiceDep) -> Us
     return auth.authenticate(credentials.credentials)
 
 
-def get_optional_user(credentials: BearerCredentials, auth: AuthServiceDep) -> User | None:
+async def get_optional_user(credentials: BearerCredentials, auth: AuthServiceDep) -> User | None:
     # Anonymous is fine, but a token that is present and bad is still rejected rather
-    # than silently ignored.
+    # than silently ignored. Only a present token costs a database read (in a worker
+    # thread); an anonymous request stays on the event loop.
     if credentials is None:
         return None
-    return auth.authenticate(credentials.credentials)
+    return await anyio.to_thread.run_sync(auth.authenticate, credentials.credentials)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

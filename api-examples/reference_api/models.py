@@ -112,6 +112,9 @@ class User(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    # The list's default order, with the id tie-breaker: a page reads `limit` rows
+    # from the index instead of sorting the whole table.
+    __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
 
 
 class Order(Base):

@@ -6,7 +6,9 @@ can be rotated and revoked.
 """
 
 import hashlib
+import os
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,14 +40,23 @@ class Passwords:
             )
         )
         self._decoy_hash: str | None = None
+        # Argon2 is meant to be slow and memory-hard: more hashes at once than there
+        # are cores only share the same CPUs, each holding its memory (19 MiB by
+        # default) for longer. Under a burst of sign-ups or logins the excess wait
+        # here instead, so a hash finishes in its own time and everything else the
+        # process does (other requests, the database write after a hash) keeps a
+        # core. Measured in bench/service_load.py.
+        self._slots = threading.BoundedSemaphore(os.cpu_count() or 1)
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._slots:
+            return self._hasher.hash(password)
 
     def verify_and_update(self, password: str, password_hash: str) -> tuple[bool, str | None]:
         """Check a password; the second value is a new hash when the cost settings
         have changed since ``password_hash`` was made, so logins upgrade old hashes."""
-        return self._hasher.verify_and_update(password, password_hash)
+        with self._slots:
+            return self._hasher.verify_and_update(password, password_hash)
 
     def burn_verification_time(self, password: str) -> None:
         """Spend as long as a real check would, for logins naming an unknown account.
@@ -53,8 +64,9 @@ class Passwords:
         Without it the response time tells an attacker which emails are registered.
         """
         if self._decoy_hash is None:
-            self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
-        self._hasher.verify(password, self._decoy_hash)
+            self._decoy_hash = self.hash(secrets.token_urlsafe(16))
+        with self._slots:
+            self._hasher.verify(password, self._decoy_hash)
 
 
 class InvalidTokenError(Exception):

@@ -352,6 +352,11 @@ class AuthService:
         buckets = {account_key: self._limits.per_account, ip_key: self._limits.per_ip}
         self._count_attempt_as_failure(buckets)
         user = self._users.get_by_email(email)
+        # End the read before the deliberately slow hash: holding the transaction would
+        # keep a pooled connection (and on SQLite a shared lock that stalls every
+        # writer) busy for the whole Argon2 run. The loaded user stays usable
+        # (expire_on_commit=False); the writes below open a new transaction.
+        self._session.commit()
         if user is None:
             self._passwords.burn_verification_time(password)
             raise Unauthenticated(BAD_CREDENTIALS)

@@ -9,6 +9,7 @@ from reference_api import demo_data as demo
 from reference_api.dependencies import AuthServiceDep
 from reference_api.errors import ErrorCode
 from reference_api.middleware import client_ip
+from reference_api.responses import json_response
 from reference_api.schemas import LoginRequest, RefreshRequest, TokenPair
 from reference_api.services import BAD_CREDENTIALS, BAD_REFRESH_TOKEN
 
@@ -20,9 +21,8 @@ LOGIN_PATH = "/api/auth/login"
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _tokens(pair: TokenPair, response: Response) -> TokenPair:
-    response.headers.update(_NO_STORE)
-    return pair
+def _tokens(pair: TokenPair) -> Response:
+    return json_response(pair, headers=_NO_STORE)
 
 
 @router.post(
@@ -47,10 +47,9 @@ def login(
     ],
     auth: AuthServiceDep,
     request: Request,
-    response: Response,
-) -> TokenPair:
+) -> Response:
     pair = auth.login(credentials.email, credentials.password, client_ip(request.scope))
-    return _tokens(pair, response)
+    return _tokens(pair)
 
 
 @router.post(
@@ -73,9 +72,8 @@ def refresh(
         docs.body({"refresh_token": demo.ALICE_REFRESH_TOKEN}, "Alice's demo session"),
     ],
     auth: AuthServiceDep,
-    response: Response,
-) -> TokenPair:
-    return _tokens(auth.refresh(body.refresh_token), response)
+) -> Response:
+    return _tokens(auth.refresh(body.refresh_token))
 
 
 @router.post(

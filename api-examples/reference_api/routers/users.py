@@ -12,6 +12,7 @@ from reference_api.errors import ErrorCode
 from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageRequest, SortKey, parse_sort
 from reference_api.models import Role, User, UserStatus
 from reference_api.repositories import USER_SORT_COLUMNS, UserFilters
+from reference_api.responses import json_response
 from reference_api.schemas import (
     PageMeta,
     UserCreate,
@@ -37,14 +38,13 @@ _NO_SUCH_USER = docs.problem(
 )
 
 
-def _with_etag(user: User, response: Response) -> UserRead:
+def _with_etag(user: User) -> Response:
     # The version changes with every write, so it identifies this representation
     # (a strong validator, RFC 9110 §8.8.3); clients send it back in If-Match.
-    response.headers["ETag"] = f'"{user.version}"'
-    return UserRead.model_validate(user)
+    return json_response(UserRead.model_validate(user), headers={"ETag": f'"{user.version}"'})
 
 
-def _preconditions(
+async def _preconditions(
     if_match: Annotated[
         str | None,
         Header(
@@ -131,11 +131,13 @@ def create_user(
     ],
     actor: OptionalUser,
     users: UserServiceDep,
-    response: Response,
-) -> UserRead:
+) -> Response:
     user = users.create(data, actor)
-    response.headers["Location"] = f"/api/users/{user.id}"
-    return UserRead.model_validate(user)
+    return json_response(
+        UserRead.model_validate(user),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/api/users/{user.id}"},
+    )
 
 
 @router.get(
@@ -148,11 +150,11 @@ def create_user(
         docs.unauthenticated("/api/users/me"),
     ),
 )
-def read_me(actor: CurrentUser, response: Response) -> UserRead:
-    return _with_etag(actor, response)
+def read_me(actor: CurrentUser) -> Response:
+    return _with_etag(actor)
 
 
-def _sort_keys(
+async def _sort_keys(
     sort: Annotated[
         str,
         Query(
@@ -224,14 +226,16 @@ def list_users(
             openapi_examples={"domain": docs.example("example.com", "Emails at a domain")},
         ),
     ] = None,
-) -> UserPage:
+) -> Response:
     requested = PageRequest(page=page, limit=limit)
     found, total = users.list_page(
         UserFilters(status=user_status, role=role, search=q), sort, requested, actor
     )
-    return UserPage(
-        data=[UserRead.model_validate(user) for user in found],
-        meta=PageMeta.of(requested, total),
+    return json_response(
+        UserPage(
+            data=[UserRead.model_validate(user) for user in found],
+            meta=PageMeta.of(requested, total),
+        )
     )
 
 
@@ -248,10 +252,8 @@ def list_users(
         _BAD_USER_ID,
     ),
 )
-def read_user(
-    user_id: UserId, actor: CurrentUser, users: UserServiceDep, response: Response
-) -> UserRead:
-    return _with_etag(users.get(user_id, actor), response)
+def read_user(user_id: UserId, actor: CurrentUser, users: UserServiceDep) -> Response:
+    return _with_etag(users.get(user_id, actor))
 
 
 _REPLACED_ALICE = {
@@ -295,9 +297,8 @@ def replace_user(
     actor: CurrentUser,
     users: UserServiceDep,
     if_match: IfMatch,
-    response: Response,
-) -> UserRead:
-    return _with_etag(users.replace(user_id, data, actor, if_match), response)
+) -> Response:
+    return _with_etag(users.replace(user_id, data, actor, if_match))
 
 
 @router.patch(
@@ -327,9 +328,8 @@ def update_user(
     actor: CurrentUser,
     users: UserServiceDep,
     if_match: IfMatch,
-    response: Response,
-) -> UserRead:
-    return _with_etag(users.update(user_id, data, actor, if_match), response)
+) -> Response:
+    return _with_etag(users.update(user_id, data, actor, if_match))
 
 
 @router.delete(
