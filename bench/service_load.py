@@ -41,7 +41,10 @@ from sqlalchemy import event, insert  # noqa: E402
 from reference_api import demo_data as demo  # noqa: E402
 from reference_api.app import create_app  # noqa: E402
 from reference_api.db import migrate  # noqa: E402
+from reference_api.listing import PageRequest, SortKey  # noqa: E402
 from reference_api.models import Role, User, UserStatus  # noqa: E402
+from reference_api.repositories import UserFilters, UserRepository  # noqa: E402
+from reference_api.schemas import PageMeta, UserPage, UserRead  # noqa: E402
 from reference_api.security import AccessTokenCodec  # noqa: E402
 from tests.service.support import (  # noqa: E402
     TEST_JWT_SECRET,
@@ -212,6 +215,51 @@ def count_queries(client: ApiClient, counter: StatementCounter, token: str) -> d
     return counts
 
 
+def floor_timings(app: Any, settings: Any, token: str) -> dict[str, float]:
+    """What the list request's own work costs with no HTTP, threads or contention:
+    microseconds per call, median of five batches, one thread, in this process."""
+    context = app.state.context
+    codec = AccessTokenCodec(settings)
+    sort, page = [SortKey("created_at", False)], PageRequest(1, 20)
+
+    def lookup() -> None:
+        with context.session_factory() as session:
+            UserRepository(session).get(demo.ADMIN_ID)
+
+    def list_page() -> None:
+        with context.session_factory() as session:
+            UserRepository(session).list_page(UserFilters(), sort, page)
+
+    with context.session_factory() as session:
+        found, total = UserRepository(session).list_page(UserFilters(), sort, page)
+
+    def serialise() -> None:
+        UserPage(data=[UserRead.model_validate(user) for user in found],
+                 meta=PageMeta.of(page, total)).model_dump_json()
+
+    def checkout() -> None:
+        with context.session_factory() as session:
+            session.connection()
+
+    cases = {
+        "verify the JWT": lambda: codec.decode(token, datetime.now(UTC)),
+        "open a session, check out a connection, close": checkout,
+        "look up the token's user (ORM, by primary key)": lookup,
+        "count + one page of 20 users (ORM)": list_page,
+        "20 UserRead models, to JSON": serialise,
+    }
+    timings = {}
+    for name, call in cases.items():
+        batches = []
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(200):
+                call()
+            batches.append((time.perf_counter() - started) / 200 * 1e6)
+        timings[name] = round(statistics.median(batches), 1)
+    return timings
+
+
 def prepare(url: str, users: int, workdir: Path) -> dict[str, Any]:
     """Migrate and seed ``url``; count statements at two data sizes; write the baseline body."""
     migrate(url)
@@ -227,6 +275,7 @@ def prepare(url: str, users: int, workdir: Path) -> dict[str, Any]:
         small = count_queries(client, counter, token)
         seed_users(app, users)
         large = count_queries(client, counter, token)
+        floor = floor_timings(app, settings, token)
         body = client.get(LIST_PATH, headers={"Authorization": f"Bearer {token}"})
         assert body.status_code == 200
         (workdir / "baseline.json").write_bytes(body.content)
@@ -241,6 +290,7 @@ def prepare(url: str, users: int, workdir: Path) -> dict[str, Any]:
         "queries_large": large,
         "constant": constant,
         "users_total": total,
+        "in_process_us": floor,
     }
 
 
@@ -385,6 +435,7 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
         prepared = prepare(url, args.users, workdir)
         print(f"[{name}] statements per request: {prepared['queries_large']} "
               f"(constant: {prepared['constant']})", flush=True)
+        print(f"[{name}] in-process µs per call: {prepared['in_process_us']}", flush=True)
         token = AccessTokenCodec(make_settings(url)).issue(
             demo.ADMIN_ID, Role.admin, datetime.now(UTC))
         endpoints = [e for e in ENDPOINTS if e in args.endpoints.split(",")]
@@ -427,6 +478,7 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
         summary["queries"] = {"demo data only": prepared["queries_small"],
                               f"{prepared['users_total']} users": queries}
         summary["queries_constant"] = prepared["constant"]
+        summary["in_process_us"] = prepared["in_process_us"]
         if profiles:
             summary["profiles"] = profiles
         return summary
