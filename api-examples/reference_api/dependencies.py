@@ -5,9 +5,9 @@ Everything an endpoint needs comes from the :class:`AppContext` built by
 
 FastAPI runs every plain ``def`` dependency in the thread pool, one round trip per
 dependency. Those that only build objects are ``async def`` and run on the event loop
-instead; only the ones that talk to the database (the current user, closing the
-session) go to a worker thread. Under load this cut the list endpoint's hand-offs
-from nine to four (bench/service_load.py, api-examples/service-performance.md).
+instead; only the current user's lookup (a query) goes to a worker thread. With the
+endpoint itself, a list request now crosses to a thread and back twice instead of
+nine times (bench/service_load.py, api-examples/service-performance.md).
 """
 
 from collections.abc import AsyncIterator
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -49,20 +48,17 @@ Context = Annotated[AppContext, Depends(get_context)]
 
 
 async def get_session(context: Context) -> AsyncIterator[Session]:
-    # Creating a session does no I/O (it connects on first use), so it happens here.
-    # Closing rolls back and returns the connection to the pool: a round trip to a
-    # database server, so it runs in a worker thread, shielded (a client that hangs up
-    # mid-request must not cancel it and leak the connection). SQLite is a library
-    # call on a local file, cheaper than the hand-off to a thread.
+    # Creating a session does no I/O (it connects on first use), and closing it only
+    # hands the connection back to the pool (a rollback, a no-op after a commit), so
+    # both happen here on the event loop. Closing in a worker thread instead cost a
+    # hand-off per request and, under load on PostgreSQL, deadlocked: every thread
+    # waited for a pooled connection while every connection waited for a thread to
+    # be closed in (bench/service_load.py).
     session = context.session_factory()
     try:
         yield session
     finally:
-        if context.engine.dialect.name == "sqlite":
-            session.close()
-        else:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(session.close)
+        session.close()
 
 
 DbSession = Annotated[Session, Depends(get_session)]
