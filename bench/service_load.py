@@ -407,7 +407,7 @@ def profile(process: subprocess.Popen[bytes], base: str, args: argparse.Namespac
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
-        if not stack:
+        if not stack or not samples.isdigit():
             continue
         n = int(samples)
         if is_idle(stack):
@@ -454,7 +454,10 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                           flush=True)
             if args.profile:
                 for endpoint in args.profile.split(","):
-                    profiles[endpoint] = profile(process, base, args, workdir, token, endpoint)
+                    try:
+                        profiles[endpoint] = profile(process, base, args, workdir, token, endpoint)
+                    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+                        profiles[endpoint] = {"error": repr(exc)}
         queries = prepared["queries_large"]
         per_endpoint = {"list": queries["list limit=20"], "get": queries["get"],
                         "create": queries["create"], "login": queries["login"], BASELINE: 0}
@@ -543,6 +546,9 @@ def main() -> int:
     run["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     for db, data in run["databases"].items():
         for endpoint, found in data.get("profiles", {}).items():
+            if "error" in found:
+                print(f"--- {db} {endpoint}: profile failed: {found['error']}")
+                continue
             print(f"--- {db} {endpoint}: py-spy, share of working samples ({found['samples']})")
             for title in ("inclusive_pct", "self_pct"):
                 print(f"  {title}:")
