@@ -8,7 +8,7 @@ SPHINXOPTS ?= -j auto
 BUILDDIR ?= _build
 STRICT := -W --keep-going -n
 
-.PHONY: docs test docs-live docs-linkcheck api openapi bench lock system-deps clean
+.PHONY: docs test docs-live docs-linkcheck api openapi bench bench-service lock system-deps clean
 
 $(BIN)/.installed: requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ openapi: $(BIN)/.installed  ## regenerate api-examples/openapi.json from the app
 
 bench: $(BIN)/.installed system-deps  ## clean build vs no-change rebuild
 	$(BIN)/python bench/build_times.py
+
+# The service under load (api-examples/service-performance.md). wrk is not a test
+# dependency, so it is asked for here rather than installed by system-deps.
+# BENCH_ARGS="--label after --record" writes the figures into bench/service_load.json.
+bench-service: $(BIN)/.installed system-deps  ## the reference service under wrk load, SQLite and PostgreSQL
+	@command -v wrk >/dev/null 2>&1 || { echo "bench-service needs wrk (Debian/Ubuntu: sudo apt-get install wrk)" >&2; exit 1; }
+	$(BIN)/python bench/service_load.py $(BENCH_ARGS)
 
 lock: $(BIN)/.installed  ## re-resolve every pinned dependency to its newest allowed release
 	$(BIN)/uv pip compile pyproject.toml --extra site --extra service --extra test --extra dev \

@@ -93,7 +93,7 @@ class ServiceLoadFigures(SphinxDirective):
         header = ["endpoint", "queries / request"]
         for label in labels:
             header += [f"{label}: req/s", f"{label}: p50 / p99 ms", f"{label}: × baseline",
-                       f"{label}: server CPU ms / req"]
+                       f"{label}: server CPU ms / req", f"{label}: failed"]
         rows = []
         for endpoint, title in ENDPOINT_LABELS.items():
             found = [f["endpoints"].get(endpoint) for f in figures]
@@ -106,6 +106,8 @@ class ServiceLoadFigures(SphinxDirective):
                     f"{_number(entry['p50_ms'], 1)} / {_number(entry['p99_ms'], 1)}",
                     _number(entry["ratio_to_baseline"], 2),
                     _number(entry.get("server_cpu_ms"), 2),
+                    # Non-2xx answers plus socket errors, summed over the runs.
+                    str(entry["non_2xx"] + entry["socket_errors"]),
                 ]
             rows.append(row(cells))
         return table(header, rows, classes=["service-load"])
