@@ -5,7 +5,9 @@ Chromium (Playwright driving Debian's Chromium) and prints the share of question
 expected page is among the first three results, then the misses. Writes every result list
 to bench/results/search_hit_rate-<engine>.json.
 
-Usage: python bench/search_hit_rate.py [--site _build/html] [--engine sphinx|pagefind|both]
+Usage: python bench/search_hit_rate.py [--site _build/html] [--engine sphinx|pagefind|pagefind-api|both]
+"sphinx" reads Sphinx's search page; "pagefind" the site's search page (Pagefind's UI, as built now);
+"pagefind-api" calls Pagefind's JavaScript API from any page (for a site whose search page is Sphinx's).
 The site must have been built; for Pagefind, with its index (`python -m pagefind_bin --site DIR`
 is run here when DIR/pagefind/ is missing).
 """
@@ -28,6 +30,7 @@ from searchquality import (  # noqa: E402
     is_hit,
     load_questions,
     pagefind_results,
+    pagefind_ui_results,
     sphinx_results,
 )
 from webgates import browser, serve  # noqa: E402
@@ -35,14 +38,14 @@ from webgates import browser, serve  # noqa: E402
 
 def measure(site: Path, engine: str) -> dict:
     questions = load_questions()
-    if engine == "pagefind" and not (site / "pagefind" / "pagefind.js").exists():
+    if engine.startswith("pagefind") and not (site / "pagefind" / "pagefind.js").exists():
         subprocess.run([sys.executable, "-m", "pagefind_bin", "--site", str(site)], check=True, capture_output=True)
     rows = []
     start = time.perf_counter()
     with serve(site) as base, browser() as b:
         page = b.new_page()
         for question in questions:
-            run = sphinx_results if engine == "sphinx" else pagefind_results
+            run = {"sphinx": sphinx_results, "pagefind": pagefind_ui_results, "pagefind-api": pagefind_results}[engine]
             results = run(page, base, question.q)
             rows.append({
                 "q": question.q, "expected": sorted(question.pages()), "anchor": question.anchor,
@@ -60,7 +63,7 @@ def measure(site: Path, engine: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html")
-    parser.add_argument("--engine", choices=["sphinx", "pagefind", "both"], default="both")
+    parser.add_argument("--engine", choices=["sphinx", "pagefind", "pagefind-api", "both"], default="both")
     parser.add_argument("--label", default="", help="added to the results file's name")
     args = parser.parse_args()
     out = ROOT / "bench" / "results"

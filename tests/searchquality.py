@@ -38,7 +38,10 @@ def _normalise(url: str, base: str) -> str:
     path = path.lstrip("/")
     while path.startswith("../"):
         path = path[3:]
-    return path
+    page, _, anchor = path.partition("#")
+    if page == "" or page.endswith("/"):
+        page += "index.html"  # Pagefind drops index.html from its links
+    return page + ("#" + anchor if anchor else "")
 
 
 def sphinx_results(page, base: str, query: str) -> list[str]:  # page: playwright Page
@@ -50,6 +53,25 @@ def sphinx_results(page, base: str, query: str) -> list[str]:  # page: playwrigh
         timeout=20_000,
     )
     hrefs = page.eval_on_selector_all("#search-results ul.search > li > a", "els => els.map(e => e.getAttribute('href'))")
+    return [_normalise(h, base) for h in hrefs]
+
+
+def pagefind_ui_results(page, base: str, query: str) -> list[str]:
+    """Result pages of the site's search page (Pagefind's UI), in the order shown."""
+    page.goto(base + "search.html?q=" + urllib.parse.quote_plus(query))
+    # Done when the message names the whole query and the first results have loaded their links.
+    page.wait_for_function(
+        """(query) => {
+          const m = document.querySelector('.pagefind-ui__message');
+          if (!m || !m.textContent.includes(query)) return false;
+          const count = /^No results/.test(m.textContent) ? 0 : parseInt(m.textContent, 10);
+          const links = document.querySelectorAll('li.pagefind-ui__result .pagefind-ui__result-title a');
+          return links.length >= Math.min(count, 3);
+        }""",
+        arg=query.strip(), timeout=20_000,
+    )
+    hrefs = page.eval_on_selector_all(
+        "li.pagefind-ui__result .pagefind-ui__result-title a", "els => els.map(e => e.getAttribute('href'))")
     return [_normalise(h, base) for h in hrefs]
 
 

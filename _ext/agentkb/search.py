@@ -10,8 +10,10 @@ both "N+1" and "plural" find what they should.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.search.en import SearchEnglish
 
 _COMPOUND = re.compile(r"\w+(?:[-+]\w*)+")
@@ -22,9 +24,13 @@ function splitQuery(query) {
   return query
     .split(/[^\p{Letter}\p{Number}_+\-\p{Emoji_Presentation}]+/gu)
     .map((term) => term.replace(/(?<=.)-+$/u, "").replace(/^--+/u, "-"))
-    .filter((term) => term && term !== "-");
+    .filter((term) => term && term !== "-")
+    // Sphinx drops numbers from queries; status codes and RFC numbers are indexed as "n409".
+    .map((term) => (/^\d{3,4}$/u.test(term) ? "n" + term : term));
 }
 """
+
+_NUMBER = re.compile(r"(?<![\w.-])\d{3,4}(?![\w.])")
 
 
 class TechnicalEnglish(SearchEnglish):
@@ -32,8 +38,18 @@ class TechnicalEnglish(SearchEnglish):
 
     def split(self, input: str) -> list[str]:
         compounds = [c.rstrip("-") for c in _COMPOUND.findall(input)]
-        return super().split(input) + [c for c in compounds if not c.replace("-", "").isdigit()]
+        numbers = ["n" + n for n in _NUMBER.findall(input)]
+        return super().split(input) + [c for c in compounds if not c.replace("-", "").isdigit()] + numbers
+
+
+SCORER = str(Path(__file__).with_name("search_scorer.js"))
+
+
+def _use_scorer(app: Sphinx, config: Config) -> None:
+    if not config.html_search_scorer:
+        config.html_search_scorer = SCORER
 
 
 def setup(app: Sphinx) -> None:
     app.add_search_language(TechnicalEnglish)
+    app.connect("config-inited", _use_scorer)
