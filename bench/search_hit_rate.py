@@ -6,7 +6,7 @@ expected page is among the first three results, then the misses. Writes every re
 to bench/results/search_hit_rate-<engine>.json.
 
 Usage: python bench/search_hit_rate.py [--site _build/html] [--engine sphinx|pagefind|pagefind-api|both]
-"sphinx" reads Sphinx's search page; "pagefind" the site's search page (Pagefind's UI, as built now);
+"sphinx" reads Sphinx's search page (on this site: the search page with Pagefind blocked); "pagefind" the site's search page (Pagefind's UI, as built now);
 "pagefind-api" calls Pagefind's JavaScript API from any page (for a site whose search page is Sphinx's).
 The site must have been built; for Pagefind, with its index (`python -m pagefind_bin --site DIR`
 is run here when DIR/pagefind/ is missing).
@@ -44,6 +44,9 @@ def measure(site: Path, engine: str) -> dict:
     start = time.perf_counter()
     with serve(site) as base, browser() as b:
         page = b.new_page()
+        if engine == "sphinx":
+            # The search page falls back to Sphinx's search when Pagefind's UI cannot load.
+            page.route("**/pagefind/**", lambda route: route.abort())
         for question in questions:
             run = {"sphinx": sphinx_results, "pagefind": pagefind_ui_results, "pagefind-api": pagefind_results}[engine]
             results = run(page, base, question.q)

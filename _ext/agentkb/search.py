@@ -24,13 +24,9 @@ function splitQuery(query) {
   return query
     .split(/[^\p{Letter}\p{Number}_+\-\p{Emoji_Presentation}]+/gu)
     .map((term) => term.replace(/(?<=.)-+$/u, "").replace(/^--+/u, "-"))
-    .filter((term) => term && term !== "-")
-    // Sphinx drops numbers from queries; status codes and RFC numbers are indexed as "n409".
-    .map((term) => (/^\d{3,4}$/u.test(term) ? "n" + term : term));
+    .filter((term) => term && term !== "-");
 }
 """
-
-_NUMBER = re.compile(r"(?<![\w.-])\d{3,4}(?![\w.])")
 
 
 class TechnicalEnglish(SearchEnglish):
@@ -38,8 +34,7 @@ class TechnicalEnglish(SearchEnglish):
 
     def split(self, input: str) -> list[str]:
         compounds = [c.rstrip("-") for c in _COMPOUND.findall(input)]
-        numbers = ["n" + n for n in _NUMBER.findall(input)]
-        return super().split(input) + [c for c in compounds if not c.replace("-", "").isdigit()] + numbers
+        return super().split(input) + [c for c in compounds if not c.replace("-", "").isdigit()]
 
 
 SCORER = str(Path(__file__).with_name("search_scorer.js"))
