@@ -18,6 +18,7 @@ extensions = [
     "sphinxcontrib.openapi",
     "agentkb",
     "agentkb.pagefind",  # the site search (to be registered in agentkb/__init__.py)
+    "agentkb.a11y",  # accessibility fixes (to be registered in agentkb/__init__.py)
 ]
 
 root_doc = "index"

