@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -99,6 +101,7 @@ def _index(app: Sphinx, exception: Exception | None) -> None:
     except ImportError:
         logger.warning("pagefind-bin is not installed: the site has no search index", type="agentkb", subtype="search")
         return
+    shutil.rmtree(Path(app.outdir) / "pagefind", ignore_errors=True)  # no stale index files
     run = subprocess.run(
         [sys.executable, "-m", "pagefind_bin", "--site", str(app.outdir), "--silent",
          "--include-characters", "+"],
