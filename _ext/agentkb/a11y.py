@@ -5,6 +5,9 @@
   when there is one, else a summary of the graph's nodes taken from its DOT source.
 - MyST task lists render disabled checkboxes without a label; each gets the item's text.
 - Sphinx's toctree captions say ``role="heading"`` without the required ``aria-level``.
+- sphinxcontrib-openapi puts response examples (``<div class="highlight">``) inside a list
+  item's ``<p>``, which HTML forbids (the browser closes the paragraph early; Nu checker: "No p
+  element in scope"); such a paragraph becomes a ``<div>``.
 - Code blocks and tables that scroll sideways become keyboard-reachable through
   ``_static/agentkb-a11y.js`` (only those that overflow, re-checked on resize).
 """
@@ -20,6 +23,7 @@ _OBJECT = re.compile(r'<object (data="[^"]*" type="image/svg\+xml" class="graphv
 _DOT_LABEL = re.compile(r'label\s*=\s*"((?:[^"\\]|\\.)*)"')
 _DOT_GRAPH = re.compile(r"^\s*(?:strict\s+)?(?:di)?graph\b", re.I)
 _TASK = re.compile(r'<input class="task-list-item-checkbox"((?: [a-z-]+="[^"]*")*)>(.*?)(?=</p>|<ul|<ol)', re.S)
+_ITEM = re.compile(r"<li><p>((?:(?!<li>|</p></li>).)*?)</p></li>", re.S)
 _CAPTION = '<p class="caption" role="heading">'
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -52,8 +56,14 @@ def _label_task(match: re.Match[str]) -> str:
     return f'<input class="task-list-item-checkbox"{attrs} aria-label="{label}">{rest}'
 
 
+def _block_item(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    return f'<li><div class="kb-item">{inner}</div></li>' if "<div" in inner else match.group(0)
+
+
 def fix_body(body: str) -> str:
     body = _OBJECT.sub(_name_object, body)
+    body = _ITEM.sub(_block_item, body)
     body = _TASK.sub(_label_task, body)
     return body.replace(_CAPTION, '<p class="caption" role="heading" aria-level="2">')
 
