@@ -1,11 +1,13 @@
-// The search page. Served over HTTP(S): Pagefind's UI with its filters (kind, level, topic,
-// model). Opened from disk (file://), where browsers refuse Pagefind's module and WebAssembly
-// loads: Sphinx's own search over searchindex.js, so a local copy of the site still searches.
-// The query comes from Furo's search box (search.html?q=...).
+// The search page. Served over HTTP(S): Pagefind's index (built by agentkb.pagefind), queried
+// through its JavaScript API; results in rank order, each tagged with its kind (guide,
+// convention, agent, API operation) and filterable by kind. Opened from disk (file://), where
+// browsers refuse module and WebAssembly loads: Sphinx's own search over searchindex.js.
+// The query comes from Furo's search box (search.html?q=...) and stays in the address bar.
 (() => {
-  const element = document.getElementById("pagefind-search");
-  if (!element) return;
-  const query = new URLSearchParams(window.location.search).get("q");
+  const form = document.getElementById("agentkb-search");
+  if (!form) return;
+  const params = new URLSearchParams(window.location.search);
+  const KIND_NAMES = { guide: "Guide", convention: "Convention", agent: "Agent", "API operation": "API operation" };
 
   const loadScript = (src) => new Promise((resolve, reject) => {
     const script = document.createElement("script");
@@ -18,35 +20,103 @@
   const sphinxSearch = async () => {
     const results = document.createElement("div");
     results.id = "search-results";
-    element.replaceWith(results);
+    form.replaceWith(results);
     const root = document.documentElement.dataset.content_root || "";
     for (const src of ["_static/language_data.js", "_static/searchtools.js", "searchindex.js"]) {
       await loadScript(root + src);
     }
   };
 
-  const pagefindSearch = () => {
-    // Absolute URLs, so the site works from any folder (Pagefind's default is the server's root).
-    const bundle = new URL(element.dataset.bundle, document.baseURI);
-    const ui = new PagefindUI({
-      element: "#pagefind-search",
-      bundlePath: bundle.pathname,
-      baseUrl: new URL("..", bundle).pathname,
-      showSubResults: true,
-      showImages: false,
-      resetStyles: false,
-      openFilters: ["kind"],
-      translations: { placeholder: "Search the guides, conventions, agents and API" },
-    });
-    // Pagefind's input is named by its title only (axe: label-title-only); give it a label.
-    const input = element.querySelector("input.pagefind-ui__search-input");
-    if (input) input.setAttribute("aria-label", "Search this site");
-    if (query) ui.triggerSearch(query);
+  const input = form.querySelector("input[name=q]");
+  const status = form.querySelector(".kb-search-status");
+  const list = form.querySelector(".kb-search-results");
+  const boxes = [...form.querySelectorAll("input[name=kind]")];
+  const bundle = new URL(form.dataset.bundle, document.baseURI);
+  let pagefind = null;
+  let generation = 0;
+
+  const loadPagefind = async () => {
+    if (!pagefind) {
+      pagefind = await import(new URL("pagefind.js", bundle).href);
+      // Links relative to the site's folder, wherever it is served from.
+      await pagefind.options({ baseUrl: new URL("..", bundle).pathname });
+    }
+    return pagefind;
   };
 
+  const element = (tag, props = {}, ...children) => {
+    const el = Object.assign(document.createElement(tag), props);
+    el.append(...children);
+    return el;
+  };
+
+  const render = (query, pages, counts) => {
+    list.replaceChildren(...pages.map((page) => {
+      const kind = page.meta.kind || "";
+      const link = element("a", { className: "kb-result-link", href: page.url }, page.meta.title || page.url);
+      const tag = element("span", { className: "kb-result-kind" }, KIND_NAMES[kind] || kind);
+      const excerpt = element("p", { className: "kb-result-excerpt" });
+      excerpt.innerHTML = page.excerpt; // Pagefind's excerpt: escaped text with <mark> around matches
+      const item = element("li", { className: "kb-result" }, element("p", { className: "kb-result-title" }, link, " ", tag), excerpt);
+      const subs = (page.sub_results || []).filter((s) => s.url !== page.url && s.title !== page.meta.title).slice(0, 3);
+      if (subs.length) {
+        item.append(element("ul", { className: "kb-result-sections" },
+          ...subs.map((s) => element("li", {}, element("a", { href: s.url }, s.title)))));
+      }
+      return item;
+    }));
+    for (const count of form.querySelectorAll(".kb-count")) {
+      const n = counts?.[count.dataset.kind];
+      count.textContent = query && n !== undefined ? `(${n})` : "";
+    }
+  };
+
+  const search = async () => {
+    const query = input.value.trim();
+    const kinds = boxes.filter((b) => b.checked).map((b) => b.value);
+    const url = new URL(window.location.href);
+    url.search = "";
+    if (query) url.searchParams.set("q", query);
+    for (const kind of kinds) url.searchParams.append("kind", kind);
+    window.history.replaceState(null, "", url);
+    const mine = ++generation;
+    form.dataset.state = "searching";
+    if (!query) {
+      status.textContent = "";
+      render("", [], null);
+      form.dataset.state = "done";
+      return;
+    }
+    status.textContent = `Searching for “${query}”…`;
+    const pf = await loadPagefind();
+    const found = await pf.search(query, kinds.length ? { filters: { kind: { any: kinds } } } : {});
+    const pages = await Promise.all(found.results.slice(0, 20).map((r) => r.data()));
+    if (mine !== generation) return; // a newer search has started
+    const total = found.results.length;
+    status.textContent = total
+      ? `${total} ${total === 1 ? "page" : "pages"} for “${query}”${total > 20 ? ", the first 20 shown" : ""}.`
+      : `No results for “${query}”.`;
+    render(query, pages, (found.totalFilters || found.filters || {}).kind);
+    form.dataset.query = query;
+    form.dataset.state = "done";
+  };
+
+  let timer = 0;
+  const later = () => { clearTimeout(timer); timer = setTimeout(search, 200); };
+
   const start = () => {
-    if (window.location.protocol === "file:" || typeof PagefindUI === "undefined") sphinxSearch();
-    else pagefindSearch();
+    if (window.location.protocol === "file:") { sphinxSearch(); return; }
+    form.hidden = false;
+    input.value = params.get("q") || "";
+    const wanted = params.getAll("kind");
+    for (const box of boxes) box.checked = wanted.includes(box.value);
+    form.addEventListener("submit", (event) => { event.preventDefault(); search(); });
+    input.addEventListener("input", later);
+    for (const box of boxes) box.addEventListener("change", search);
+    search().catch((error) => {
+      console.warn("Pagefind is not available, using Sphinx's search:", error);
+      sphinxSearch();
+    });
   };
   if (document.readyState === "loading") window.addEventListener("DOMContentLoaded", start);
   else start();

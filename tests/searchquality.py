@@ -57,21 +57,16 @@ def sphinx_results(page, base: str, query: str) -> list[str]:  # page: playwrigh
 
 
 def pagefind_ui_results(page, base: str, query: str) -> list[str]:
-    """Result pages of the site's search page (Pagefind's UI), in the order shown."""
+    """Result pages of the site's search page (agentkb-search.js over Pagefind), in the order shown."""
     page.goto(base + "search.html?q=" + urllib.parse.quote_plus(query))
-    # Done when the message names the whole query and the first results have loaded their links.
     page.wait_for_function(
         """(query) => {
-          const m = document.querySelector('.pagefind-ui__message');
-          if (!m || !m.textContent.includes(query)) return false;
-          const count = /^No results/.test(m.textContent) ? 0 : parseInt(m.textContent, 10);
-          const links = document.querySelectorAll('li.pagefind-ui__result .pagefind-ui__result-title a');
-          return links.length >= Math.min(count, 3);
+          const form = document.getElementById('agentkb-search');
+          return form && form.dataset.state === 'done' && form.dataset.query === query;
         }""",
         arg=query.strip(), timeout=20_000,
     )
-    hrefs = page.eval_on_selector_all(
-        "li.pagefind-ui__result .pagefind-ui__result-title a", "els => els.map(e => e.getAttribute('href'))")
+    hrefs = page.eval_on_selector_all("#agentkb-search .kb-result-link", "els => els.map(e => e.getAttribute('href'))")
     return [_normalise(h, base) for h in hrefs]
 
 
