@@ -6,8 +6,10 @@ expected page is among the first three results, then the misses. Writes every re
 to bench/results/search_hit_rate-<engine>.json.
 
 Usage: python bench/search_hit_rate.py [--site _build/html] [--engine sphinx|pagefind|pagefind-api|both]
-"sphinx" reads Sphinx's search page (on this site: the search page with Pagefind blocked); "pagefind" the site's search page (Pagefind's UI, as built now);
-"pagefind-api" calls Pagefind's JavaScript API from any page (for a site whose search page is Sphinx's).
+"sphinx" reads Sphinx's search page (on this site: the search page with Pagefind blocked, which
+falls back to Sphinx's search); "pagefind" reads the site's search page (agentkb-search.js over
+Pagefind); "pagefind-api" calls Pagefind's JavaScript API directly (for a build whose search
+page is Sphinx's, e.g. an older commit indexed with `python -m pagefind_bin --site DIR`).
 The site must have been built; for Pagefind, with its index (`python -m pagefind_bin --site DIR`
 is run here when DIR/pagefind/ is missing).
 """

@@ -52,7 +52,8 @@ def sphinx_results(page, base: str, query: str) -> list[str]:  # page: playwrigh
         " return s && /finished|did not match/.test(s.textContent); }",
         timeout=20_000,
     )
-    hrefs = page.eval_on_selector_all("#search-results ul.search > li > a", "els => els.map(e => e.getAttribute('href'))")
+    hrefs = page.eval_on_selector_all(
+        "#search-results ul.search > li > a", "els => els.map(e => e.getAttribute('href'))")
     return [_normalise(h, base) for h in hrefs]
 
 

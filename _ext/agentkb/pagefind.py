@@ -47,7 +47,8 @@ SYNONYMS = {
 _KIND = {"agents": "agent", "guides": "guide", "api-examples": "API operation"}
 _MODEL = re.compile(r'>Model<span class="colon">:</span></dt>\s*<dd[^>]*>(.*?)</dd>', re.S)
 _LEVEL = re.compile(r'kb-level kb-level-(must|should|may)"')
-_CONVENTION_DT = re.compile(r'(<dl class="kb convention">\s*<dt class="[^"]*")( id="conv-[^"]+">)(.*?)</dt>\s*<dd>(.*?)</dd></dl>', re.S)
+_CONVENTION_DT = re.compile(
+    r'(<dl class="kb convention">\s*<dt class="[^"]*")( id="conv-[^"]+">)(.*?)</dt>\s*<dd>(.*?)</dd></dl>', re.S)
 
 
 def kind_of(docname: str) -> str | None:
