@@ -53,7 +53,7 @@ def measure(site: Path, engine: str) -> dict:
             run = {"sphinx": sphinx_results, "pagefind": pagefind_ui_results, "pagefind-api": pagefind_results}[engine]
             results = run(page, base, question.q)
             rows.append({
-                "q": question.q, "expected": sorted(question.pages()), "anchor": question.anchor,
+                "q": question.q, "set": question.set, "expected": sorted(question.pages()), "anchor": question.anchor,
                 "hit": is_hit(question, results), "anchor_hit": is_anchor_hit(question, results),
                 "results": results[:10],
             })
@@ -79,6 +79,9 @@ def main() -> None:
         (out / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"{engine}: top-{TOP} hit rate {report['hit_rate']:.1%} ({report['hits']}/{report['questions']}),"
               f" convention anchor in top {TOP}: {report['anchor_hit_rate']:.1%}, {report['seconds']} s")
+        for subset in sorted({row["set"] for row in report["rows"]}):
+            rows = [row for row in report["rows"] if row["set"] == subset]
+            print(f"  {subset}: {sum(r['hit'] for r in rows)}/{len(rows)} ({sum(r['hit'] for r in rows) / len(rows):.1%})")
         for row in report["rows"]:
             if not row["hit"]:
                 print(f"  miss: {row['q']!r} -> expected {row['expected']}, got {row['results'][:3]}")

@@ -23,6 +23,7 @@ class Question:
     page: str
     anchor: str | None = None
     also: list[str] = field(default_factory=list)
+    set: str = "main"  # "holdout": written after the search was tuned, never used to tune it
 
     def pages(self) -> set[str]:
         return {self.page, *self.also}
