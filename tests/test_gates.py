@@ -156,6 +156,26 @@ def test_axe_finds_no_serious_violation_in_the_dark_scheme(chromium, base_url: s
     assert not _axe(chromium, base_url, "dark", AXE_DARK_PAGES)
 
 
+@pytest.mark.parametrize("rel", ["guides/errors.html", "api-examples/index.html", "agents/sonnet-typescript-fastapi.html"])
+def test_axe_finds_no_serious_violation_on_a_phone(chromium, base_url: str, rel: str) -> None:
+    """Code blocks and tables that fit a desktop scroll on a phone: they must be reachable there too."""
+    source = axe_source()
+    context = chromium.new_context(color_scheme="light", viewport=VIEWPORTS["mobile"])
+    page = context.new_page()
+    try:
+        page.goto(base_url + rel, wait_until="load")
+        assert not _serious(axe_run(page, source))
+        scrollers = page.eval_on_selector_all(
+            ".highlight pre, .table-wrapper",
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1)"
+            "  .map(e => [e.getAttribute('tabindex'), e.getAttribute('aria-label')])",
+        )
+        assert scrollers, "expected some code block or table to scroll sideways on a phone"
+        assert all(tabindex == "0" and label for tabindex, label in scrollers), scrollers
+    finally:
+        context.close()
+
+
 def test_the_html_is_valid(html: Path) -> None:
     if shutil.which("java") is None:
         missing("Java is not installed (apt-get install default-jre-headless)")
