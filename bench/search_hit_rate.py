@@ -81,7 +81,8 @@ def main() -> None:
               f" convention anchor in top {TOP}: {report['anchor_hit_rate']:.1%}, {report['seconds']} s")
         for subset in sorted({row["set"] for row in report["rows"]}):
             rows = [row for row in report["rows"] if row["set"] == subset]
-            print(f"  {subset}: {sum(r['hit'] for r in rows)}/{len(rows)} ({sum(r['hit'] for r in rows) / len(rows):.1%})")
+            hits = sum(r["hit"] for r in rows)
+            print(f"  {subset}: {hits}/{len(rows)} ({hits / len(rows):.1%})")
         for row in report["rows"]:
             if not row["hit"]:
                 print(f"  miss: {row['q']!r} -> expected {row['expected']}, got {row['results'][:3]}")
