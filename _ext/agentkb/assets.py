@@ -105,14 +105,19 @@ def _subset_design_css(app: Sphinx, exception: Exception | None) -> None:
         return
     static = Path(app.outdir) / "_static"
     stylesheet = static / DESIGN_CSS
-    if not stylesheet.exists():
+    # Cut from sphinx-design's own file, not the output's: after an incremental build the
+    # output holds the previous cut, which lacks the rules a changed page may now need.
+    source = next((Path(d) / DESIGN_CSS for d in app.config.html_static_path
+                   if (Path(app.confdir) / d / DESIGN_CSS).exists()), None)
+    if source is None or not stylesheet.exists():
         return
+    source = Path(app.confdir) / source
     used: set[str] = set()
     for page in Path(app.outdir).rglob("*.html"):
         used.update(_SD_CLASS.findall(page.read_text(encoding="utf-8", errors="replace")))
     for script in static.glob("design-*.js"):
         used.update(_SD_CLASS.findall(script.read_text(encoding="utf-8", errors="replace")))
-    stylesheet.write_text(subset_css(stylesheet.read_text(encoding="utf-8"), used), encoding="utf-8")
+    stylesheet.write_text(subset_css(source.read_text(encoding="utf-8"), used), encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict[str, object]:
