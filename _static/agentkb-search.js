@@ -50,6 +50,22 @@
     return el;
   };
 
+  // The convention a page matched in: the page's best-scoring match that lies within a
+  // convention (its <dt id="conv-..."> and the few dozen words of its statement after it).
+  // Pagefind records where each element with an id starts, not where it ends: hence the window.
+  const CONVENTION_WORDS = 60;
+  const convention = (page) => {
+    const starts = (page.anchors || []).filter((a) => a.id.startsWith("conv-"));
+    let found = null;
+    for (const match of page.weighted_locations || []) {
+      const holder = starts.filter((a) => a.location <= match.location && match.location - a.location <= CONVENTION_WORDS)
+        .sort((a, b) => b.location - a.location)[0];
+      if (holder && (!found || match.balanced_score > found.score)) found = { holder, score: match.balanced_score };
+    }
+    if (!found) return null;
+    return { id: found.holder.text.trim().split(/\s+/)[0], url: `${page.url.split("#")[0]}#${found.holder.id}` };
+  };
+
   const render = (query, pages, counts) => {
     list.replaceChildren(...pages.map((page) => {
       const kind = page.meta.kind || "";
@@ -57,7 +73,13 @@
       const tag = element("span", { className: "kb-result-kind" }, KIND_NAMES[kind] || kind);
       const excerpt = element("p", { className: "kb-result-excerpt" });
       excerpt.innerHTML = page.excerpt; // Pagefind's excerpt: escaped text with <mark> around matches
-      const item = element("li", { className: "kb-result" }, element("p", { className: "kb-result-title" }, link, " ", tag), excerpt);
+      const item = element("li", { className: "kb-result" }, element("p", { className: "kb-result-title" }, link, " ", tag));
+      const conv = convention(page);
+      if (conv) {
+        item.append(element("p", { className: "kb-result-convention" }, "Convention ",
+          element("a", { className: "kb-result-convention-link", href: conv.url }, element("code", {}, conv.id))));
+      }
+      item.append(excerpt);
       const subs = (page.sub_results || []).filter((s) => s.url !== page.url && s.title !== page.meta.title).slice(0, 3);
       if (subs.length) {
         item.append(element("ul", { className: "kb-result-sections" },

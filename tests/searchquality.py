@@ -68,7 +68,12 @@ def pagefind_ui_results(page, base: str, query: str) -> list[str]:
         }""",
         arg=query.strip(), timeout=20_000,
     )
-    hrefs = page.eval_on_selector_all("#agentkb-search .kb-result-link", "els => els.map(e => e.getAttribute('href'))")
+    # A result's link, or its convention's when the page matched in one (same page, with anchor).
+    hrefs = page.eval_on_selector_all(
+        "#agentkb-search .kb-result",
+        "els => els.map(e => (e.querySelector('.kb-result-convention-link') || e.querySelector('.kb-result-link'))"
+        "  .getAttribute('href'))",
+    )
     return [_normalise(h, base) for h in hrefs]
 
 
