@@ -32,8 +32,11 @@ docs-live: $(BIN)/.installed system-deps  ## rebuild and reload in the browser o
 docs-linkcheck: $(BIN)/.installed system-deps  ## internal links and anchors (no network here)
 	$(BIN)/sphinx-build $(STRICT) -b linkcheck . $(BUILDDIR)/linkcheck
 
+# Development mode: without JWT_SECRET the service signs tokens with a random key made
+# at start-up. WORKERS=4 DATABASE_URL=postgresql+psycopg://... runs several processes.
+WORKERS ?= 1
 api: $(BIN)/.installed  ## run the reference service on http://127.0.0.1:8000
-	$(BIN)/python -m reference_api
+	$(BIN)/python -m reference_api --dev --workers $(WORKERS)
 
 openapi: $(BIN)/.installed  ## regenerate api-examples/openapi.json from the app
 	$(BIN)/python -m reference_api export-openapi
@@ -42,8 +45,8 @@ bench: $(BIN)/.installed system-deps  ## clean build vs no-change rebuild
 	$(BIN)/python bench/build_times.py
 
 lock: $(BIN)/.installed  ## re-resolve every pinned dependency to its newest allowed release
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal \
-		--python-version 3.11 --upgrade --quiet -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra site --extra service --extra test --extra dev \
+		--universal --python-version 3.11 --upgrade --quiet -o requirements/lock.txt
 
 clean:
 	rm -rf $(BUILDDIR)

@@ -17,9 +17,6 @@ extensions = [
     "sphinx.ext.graphviz",
     "sphinxcontrib.openapi",
     "agentkb",
-    "agentkb.pagefind",  # the site search (to be registered in agentkb/__init__.py)
-    "agentkb.a11y",  # accessibility fixes (to be registered in agentkb/__init__.py)
-    "agentkb.assets",  # per-page assets, page weight (to be registered in agentkb/__init__.py)
 ]
 
 root_doc = "index"

@@ -1,10 +1,11 @@
 """Command line: run the service, or export its OpenAPI document.
 
-python -m reference_api [--host H] [--port P] [--demo]
+python -m reference_api [--host H] [--port P] [--workers N] [--dev] [--demo]
 python -m reference_api export-openapi [PATH] [--check]
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,6 @@ import uvicorn
 from reference_api import demo_data
 from reference_api.app import create_app
 from reference_api.db import migrate
-from reference_api.logging_config import configure_logging
 from reference_api.models import User
 from reference_api.openapi import DEFAULT_SPEC_PATH, REGENERATE_COMMAND, export_openapi, is_current
 from reference_api.settings import Settings
@@ -29,6 +29,18 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
     )
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default: %(default)s); use PostgreSQL with more than one",
+    )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode (same as AGENTKB_DEV=1): without JWT_SECRET, sign tokens "
+        "with a random key made at start-up",
+    )
     parser.add_argument(
         "--demo", action="store_true", help="seed the demo users and order into an empty database"
     )
@@ -50,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _export(path: Path, check: bool) -> int:
-    app = create_app(Settings())
+    # The document does not depend on the signing key; a throwaway one lets the
+    # export run without any configuration.
+    app = create_app(Settings(agentkb_dev=True))
     if not check:
         export_openapi(app, path)
         print(f"wrote {path}")
@@ -65,9 +79,18 @@ def _export(path: Path, check: bool) -> int:
     return 1
 
 
-def _serve(host: str, port: int, demo: bool) -> int:
-    settings = Settings()
-    configure_logging(settings.log_level)
+def _serve(host: str, port: int, workers: int, dev: bool, demo: bool) -> int:
+    if dev:
+        os.environ["AGENTKB_DEV"] = "1"
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        # pydantic's ValidationError is a ValueError; its text names every bad setting.
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        return 2
+    # Worker processes build their own Settings from the environment: hand them this
+    # process's key, so a token signed by one worker is valid on every other.
+    os.environ["JWT_SECRET"] = settings.jwt_secret.get_secret_value()
     if demo and settings.environment == "production":
         print(
             "--demo publishes known credentials; refusing with ENVIRONMENT=production",
@@ -75,15 +98,25 @@ def _serve(host: str, port: int, demo: bool) -> int:
         )
         return 2
     migrate(settings.database_url)
-    app = create_app(settings)
     if demo:
-        context = app.state.context
+        context = create_app(settings).state.context
         with context.session_factory() as session:
             if session.get(User, demo_data.ADMIN_ID) is None:
                 demo_data.seed(session, context.passwords)
-    # log_config=None keeps uvicorn from replacing the JSON logging set up above, and
-    # its access log would duplicate the one written by RequestContextMiddleware.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        context.engine.dispose()
+    # An import string, not an app object: uvicorn can only start several workers from
+    # a factory each of them calls. log_config=None keeps uvicorn from replacing the
+    # JSON logging the factory sets up, and its access log would duplicate the one
+    # written by RequestContextMiddleware.
+    uvicorn.run(
+        "reference_api.app:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
     return 0
 
 
@@ -91,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "export-openapi":
         return _export(args.path, args.check)
-    return _serve(args.host, args.port, args.demo)
+    return _serve(args.host, args.port, args.workers, args.dev, args.demo)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,25 @@ TOKEN_PAIR = {
     "refresh_token": "Yl3kq0dO2rEw5n8vCj6sTq1uZx4aP7mHfG9bN2cV0eU",
 }
 
+NO_STORE_HEADER = {
+    "Cache-Control": {
+        "description": "`no-store`: tokens must not be cached (RFC 6749 §5.1).",
+        "schema": {"type": "string", "example": "no-store"},
+    }
+}
+ETAG_HEADER = {
+    "ETag": {
+        "description": "Version of this user; send it in `If-Match` to update safely.",
+        "schema": {"type": "string", "example": '"1"'},
+    }
+}
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this repeats the response to an earlier request "
+        "with the same Idempotency-Key.",
+        "schema": {"type": "string", "example": "true"},
+    }
+}
 LOCATION_HEADER = {
     "Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}
 }
@@ -168,8 +187,8 @@ def unauthenticated(instance: str) -> Responses:
     return problem(ErrorCode.UNAUTHENTICATED, "Missing bearer token.", instance)
 
 
-def rate_limited(instance: str) -> Responses:
-    return problem(ErrorCode.RATE_LIMITED, "Rate limit exceeded; retry in 42 seconds.", instance)
+def rate_limited(instance: str, detail: str = "Rate limit exceeded; retry in 42 seconds.") -> Responses:
+    return problem(ErrorCode.RATE_LIMITED, detail, instance)
 
 
 def merge(*parts: Responses) -> Responses:

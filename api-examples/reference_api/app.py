@@ -4,19 +4,23 @@ Everything stateful (engine, rate-limit counters, clock) is created per call, so
 test can build an app on its own database, and nothing happens at import time.
 """
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.orm import Session, sessionmaker
 
 from reference_api.clock import Clock, system_clock
 from reference_api.db import create_db_engine, create_session_factory
 from reference_api.dependencies import AppContext
 from reference_api.errors import install_error_handlers
+from reference_api.logging_config import configure_logging
 from reference_api.middleware import (
     REQUEST_ID_HEADER,
+    BodySizeLimitMiddleware,
     RateLimitMiddleware,
     RequestContextMiddleware,
 )
@@ -25,14 +29,54 @@ from reference_api.rate_limit import FixedWindowRateLimiter
 from reference_api.routers import auth, health, orders, users
 from reference_api.security import AccessTokenCodec, Passwords
 from reference_api.settings import Settings
+from reference_api.webhooks import RetryPolicy, WebhookDispatcher
 
 API_VERSION = "1.0.0"
 TAGS = [
     {"name": "users", "description": "Accounts: sign-up, profile, admin management."},
     {"name": "orders", "description": "Orders and their items, nested under their owner."},
     {"name": "auth", "description": "Access tokens (JWT) and rotating refresh tokens."},
-    {"name": "health", "description": "Readiness probe."},
+    {"name": "health", "description": "Liveness and readiness probes."},
 ]
+
+
+def _start_webhook_worker(
+    settings: Settings, session_factory: sessionmaker[Session], clock: Clock, stop: threading.Event
+) -> threading.Thread | None:
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        return None
+    dispatcher = WebhookDispatcher(
+        session_factory=session_factory,
+        clock=clock,
+        url=settings.webhook_url,
+        secret=settings.webhook_secret.get_secret_value(),
+        timeout_seconds=settings.webhook_timeout_seconds,
+        policy=RetryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            base_seconds=settings.webhook_backoff_seconds,
+            max_seconds=settings.webhook_backoff_max_seconds,
+        ),
+    )
+
+    def run() -> None:
+        try:
+            dispatcher.run(stop, settings.webhook_poll_seconds)
+        finally:
+            dispatcher.close()
+
+    # A thread per process: every worker drains the outbox, and SKIP LOCKED keeps
+    # them from sending one event twice at once.
+    thread = threading.Thread(target=run, name="webhook-dispatcher", daemon=True)
+    thread.start()
+    return thread
+
+
+def create_served_app() -> FastAPI:
+    """What ``python -m reference_api`` runs, in each worker process: settings from the
+    environment, JSON logs on stderr."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 class ReferenceAPI(FastAPI):
@@ -47,10 +91,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or Settings()
     clock = clock or system_clock
     engine = create_db_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = _start_webhook_worker(settings, session_factory, clock, stop)
         yield
+        stop.set()
+        if worker is not None:
+            worker.join()
         engine.dispose()
 
     app = ReferenceAPI(
@@ -66,10 +116,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings=settings,
         clock=clock,
         engine=engine,
-        session_factory=create_session_factory(engine),
+        session_factory=session_factory,
         passwords=Passwords(settings),
         tokens=AccessTokenCodec(settings),
     )
+    app.state.problem_base_url = settings.problem_base_url
     install_error_handlers(app)
     for module in (users, orders, auth, health):
         app.include_router(module.router)
@@ -77,6 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Starlette wraps in reverse order of registration: the last one added is the
     # outermost. Request context must see everything, and CORS must answer preflight
     # requests before they count against the rate limit.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
@@ -85,13 +137,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 window_seconds=settings.rate_limit_window_seconds,
                 clock=clock,
             ),
-            login=FixedWindowRateLimiter(
-                limit=settings.login_rate_limit_requests,
-                window_seconds=settings.login_rate_limit_window_seconds,
-                clock=clock,
-            ),
-            login_paths=frozenset({auth.LOGIN_PATH, auth.TOKEN_PATH}),
-            exempt_paths=frozenset({"/api/health"}),
+            exempt_paths=frozenset({"/api/health", "/api/health/live", "/api/health/ready"}),
         )
     app.add_middleware(
         CORSMiddleware,

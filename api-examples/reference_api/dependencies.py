@@ -18,7 +18,7 @@ from reference_api.clock import Clock
 from reference_api.errors import Unauthenticated
 from reference_api.models import User
 from reference_api.security import AccessTokenCodec, Passwords
-from reference_api.services import AuthService, OrderService, UserService
+from reference_api.services import AuthService, LoginLimits, OrderService, UserService
 from reference_api.settings import Settings
 
 
@@ -55,6 +55,11 @@ def get_auth_service(context: Context, session: DbSession) -> AuthService:
         context.passwords,
         context.tokens,
         refresh_ttl=timedelta(days=context.settings.refresh_token_ttl_days),
+        login_limits=LoginLimits(
+            per_account=context.settings.login_failures_per_account,
+            per_ip=context.settings.login_failures_per_ip,
+            window_seconds=context.settings.login_failure_window_seconds,
+        ),
     )
 
 
@@ -63,7 +68,11 @@ def get_user_service(context: Context, session: DbSession) -> UserService:
 
 
 def get_order_service(context: Context, session: DbSession) -> OrderService:
-    return OrderService(session, context.clock)
+    return OrderService(
+        session,
+        context.clock,
+        idempotency_ttl=timedelta(hours=context.settings.idempotency_key_ttl_hours),
+    )
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

@@ -17,9 +17,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from reference_api.settings import DEFAULT_PROBLEM_BASE_URL
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://agentkb.dev/problems/"
+# Under PROBLEM_BASE_URL, each code's `type` URI is the site page that explains it.
+PROBLEM_PAGES_PATH = "api-examples/errors/"
 VALIDATION_DETAIL = "The request contains invalid fields; see `errors`."
 MALFORMED_JSON_DETAIL = "The request body is not valid JSON."
 
@@ -32,6 +36,9 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     CONFLICT = "CONFLICT"
+    PRECONDITION_FAILED = "PRECONDITION_FAILED"
+    CONTENT_TOO_LARGE = "CONTENT_TOO_LARGE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -53,11 +60,27 @@ PROBLEM_TYPES: Mapping[ErrorCode, ProblemType] = {
     ErrorCode.NOT_FOUND: ProblemType(404, "Resource not found"),
     ErrorCode.METHOD_NOT_ALLOWED: ProblemType(405, "Method not allowed"),
     ErrorCode.CONFLICT: ProblemType(409, "Resource conflict"),
+    ErrorCode.PRECONDITION_FAILED: ProblemType(412, "Precondition failed"),
+    ErrorCode.CONTENT_TOO_LARGE: ProblemType(413, "Content too large"),
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: ProblemType(422, "Idempotency key reused"),
     ErrorCode.RATE_LIMITED: ProblemType(429, "Too many requests"),
     ErrorCode.INTERNAL_ERROR: ProblemType(500, "Internal server error"),
     ErrorCode.SERVICE_UNAVAILABLE: ProblemType(503, "Service unavailable"),
 }
-_CODE_BY_STATUS = {problem.status: code for code, problem in PROBLEM_TYPES.items()}
+# For errors raised by the framework, which only know a status: the first (most
+# general) code with that status, so 422 maps to VALIDATION_ERROR.
+def _first_code_by_status() -> dict[int, ErrorCode]:
+    codes: dict[int, ErrorCode] = {}
+    for code, problem in PROBLEM_TYPES.items():
+        codes.setdefault(problem.status, code)
+    return codes
+
+
+_CODE_BY_STATUS = _first_code_by_status()
+
+
+def problem_type_uri(code: ErrorCode, base_url: str = DEFAULT_PROBLEM_BASE_URL) -> str:
+    return f"{base_url}{PROBLEM_PAGES_PATH}{code.lower().replace('_', '-')}.html"
 
 
 class FieldError(BaseModel):
@@ -119,6 +142,22 @@ class Conflict(ApiError):
     code = ErrorCode.CONFLICT
 
 
+class PreconditionFailed(ApiError):
+    code = ErrorCode.PRECONDITION_FAILED
+
+
+class IdempotencyKeyReused(ApiError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+class RateLimited(ApiError):
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
 class ServiceUnavailable(ApiError):
     code = ErrorCode.SERVICE_UNAVAILABLE
 
@@ -130,10 +169,11 @@ def problem_body(
     instance: str,
     request_id: str,
     errors: Sequence[FieldError] | None = None,
+    base_url: str = DEFAULT_PROBLEM_BASE_URL,
 ) -> dict[str, object]:
     problem = PROBLEM_TYPES[code]
     return Problem(
-        type=PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
+        type=problem_type_uri(code, base_url),
         title=problem.title,
         status=problem.status,
         detail=detail,
@@ -158,6 +198,7 @@ def problem_response(
         instance=request.url.path,
         request_id=request.state.request_id,
         errors=errors,
+        base_url=request.app.state.problem_base_url,
     )
     return JSONResponse(
         body,
@@ -202,6 +243,26 @@ _FRAMEWORK_DETAILS = {
 }
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route at this path accepts.
+
+    Starlette's own Allow header names only the first route that matched the path,
+    but GET and POST /api/users are two routes; RFC 9110 §15.5.6 wants them all.
+    Asking the router about each method covers nested routers too.
+    """
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    )
+
+
 async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     # Starlette raises these itself for unknown routes, wrong methods and unreadable
     # bodies; they must not bypass the problem format.
@@ -211,8 +272,17 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
         status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR
     )
     template = _FRAMEWORK_DETAILS.get(status)
-    detail = template.format(method=request.method) if template else HTTPStatus(status).phrase
-    return problem_response(request, code, detail, headers=exc.headers)
+    if template:
+        detail = template.format(method=request.method)
+    elif exc.detail != HTTPStatus(status).phrase:
+        # Raised by this service's own middleware with a message meant for clients.
+        detail = exc.detail
+    else:
+        detail = HTTPStatus(status).phrase
+    headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(request, code, detail, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

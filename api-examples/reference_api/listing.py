@@ -8,6 +8,9 @@ from reference_api.errors import VALIDATION_DETAIL, FieldError, ValidationFailed
 # ask for the whole table in one page.
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# The offset is page x limit: unbounded, a huge page number overflows the database's
+# integer (found by the schemathesis run) and a deep one scans the whole table.
+MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""ASGI middleware: request IDs, access logs, the last-resort 500, rate limiting.
+"""ASGI middleware: request IDs, access logs, the last-resort 500, rate limiting, and
+the request-body size cap.
 
 Written as plain ASGI callables rather than ``BaseHTTPMiddleware`` so they add no
 extra task per request and see the exact status that goes on the wire.
@@ -11,6 +12,7 @@ import uuid
 
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ErrorCode, problem_body
@@ -27,14 +29,18 @@ error_log = logging.getLogger("reference_api.errors")
 
 def _problem(scope: Scope, code: ErrorCode, detail: str, headers: dict[str, str]) -> JSONResponse:
     body = problem_body(
-        code, detail, instance=scope["path"], request_id=scope["state"]["request_id"]
+        code,
+        detail,
+        instance=scope["path"],
+        request_id=scope["state"]["request_id"],
+        base_url=scope["app"].state.problem_base_url,
     )
     return JSONResponse(
         body, status_code=PROBLEM_TYPES[code].status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
     )
 
 
-def _client_ip(scope: Scope) -> str:
+def client_ip(scope: Scope) -> str:
     # Behind a reverse proxy this is the proxy's address unless uvicorn runs with
     # --proxy-headers and --forwarded-allow-ips naming that proxy; trusting
     # X-Forwarded-For from anyone would let clients pick their own rate-limit key.
@@ -94,27 +100,27 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "client_ip": _client_ip(scope),
+                    "client_ip": client_ip(scope),
                 },
             )
 
 
 class RateLimitMiddleware:
-    """Per-client-IP budgets, with a separate, stricter one for credential endpoints."""
+    """A per-client-IP request budget, counted in this process.
+
+    It caps the load one client puts on one worker. Failed sign-ins, where an exact
+    count matters across workers, are throttled in the database by AuthService.
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         general: FixedWindowRateLimiter,
-        login: FixedWindowRateLimiter,
-        login_paths: frozenset[str],
         exempt_paths: frozenset[str],
     ) -> None:
         self.app = app
         self.general = general
-        self.login = login
-        self.login_paths = login_paths
         self.exempt_paths = exempt_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -123,8 +129,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
-        limiter = self.login if path in self.login_paths else self.general
-        decision = limiter.hit(_client_ip(scope))
+        decision = self.general.hit(client_ip(scope))
         if decision.allowed:
             await self.app(scope, receive, send)
             return
@@ -135,3 +140,44 @@ class RateLimitMiddleware:
             {"Retry-After": str(decision.retry_after_seconds)},
         )
         await response(scope, receive, send)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with a 413, however they are sent.
+
+    A declared Content-Length over the cap is refused before a byte is read. A chunked
+    body has no length up front, so the bytes are counted as the application reads
+    them, and reading past the cap raises the 413 instead of buffering the rest.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = _problem(scope, ErrorCode.CONTENT_TOO_LARGE, self._detail(), {})
+            await response(scope, receive, send)
+            return
+
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises HTTPException from body parsing, so this
+                    # reaches the problem handlers like any framework error.
+                    raise HTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _detail(self) -> str:
+        return f"The request body is larger than this service accepts ({self.max_bytes} bytes)."

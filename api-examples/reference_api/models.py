@@ -13,11 +13,14 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Double,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     Uuid,
 )
@@ -99,10 +102,16 @@ class User(Base):
     status: Mapped[UserStatus] = mapped_column(_enum_column(UserStatus, "user_status"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped by every UPDATE, which also checks the old value (SQLAlchemy's
+    # version_id_col): the ETag clients send back in If-Match, and a guard against
+    # two writers that both read version N.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     orders: Mapped[list["Order"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Order(Base):
@@ -174,3 +183,67 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailures(Base):
+    """Failed sign-ins per key (``account:<email>`` or ``ip:<address>``) as a leaky
+    bucket: ``level`` drains continuously and each failure adds one.
+
+    It lives in the database so that every worker process and host shares one count;
+    ``updated_at`` is plain epoch seconds so the drain is arithmetic that SQLite and
+    PostgreSQL evaluate alike inside one atomic upsert.
+    """
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    level: Mapped[float] = mapped_column(Double)
+    # Indexed for the purge of drained buckets, which runs on every sign-in.
+    updated_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key for POST /orders, stored with the order it created.
+
+    Written in the order's transaction: either both exist or neither, so a retry
+    finds either the finished order or no trace of the first attempt.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # SHA-256 of the canonical request body: the same key with another body is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class OutboxEvent(Base):
+    """A webhook event, written in the same transaction as the change it reports
+    (transactional outbox): a committed order always has its event, and a rolled-back
+    one never does. A worker delivers pending events and records each attempt."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    event_type: Mapped[str] = mapped_column(String(64))
+    # The exact JSON text that is signed and sent, so retries send identical bytes.
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[OutboxStatus] = mapped_column(_enum_column(OutboxStatus, "outbox_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

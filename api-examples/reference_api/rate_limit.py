@@ -1,8 +1,9 @@
-"""An in-process fixed-window rate limiter.
+"""An in-process fixed-window rate limiter, for the general per-address budget.
 
-Good enough for one process; behind several workers or hosts the counters would need
-a shared store such as Redis, because each process would otherwise grant the full
-budget on its own.
+Each worker process counts on its own, so N workers grant up to N times the budget:
+acceptable for shedding load from one client, which is all it is for. Failed
+sign-ins, where the count must be exact across processes, are throttled in the
+database instead (``LoginFailureRepository``).
 """
 
 import math

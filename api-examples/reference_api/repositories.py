@@ -8,11 +8,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, Table, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from reference_api.listing import PageRequest, SortKey
-from reference_api.models import Order, RefreshToken, Role, User, UserStatus
+from reference_api.models import (
+    IdempotencyKey,
+    LoginFailures,
+    Order,
+    OutboxEvent,
+    OutboxStatus,
+    RefreshToken,
+    Role,
+    User,
+    UserStatus,
+)
 
 USER_SORT_COLUMNS = {
     "created_at": User.created_at,
@@ -108,10 +119,23 @@ class RefreshTokenRepository:
 
     def get_by_hash_for_update(self, token_hash: str) -> RefreshToken | None:
         # The row lock serialises two concurrent refreshes of the same token on
-        # PostgreSQL, so exactly one of them wins the rotation. SQLite ignores it
-        # and serialises writers anyway.
+        # PostgreSQL. SQLite ignores it, which is why rotation goes through claim().
         query = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
         return self._session.scalars(query).one_or_none()
+
+    def claim(self, token: RefreshToken, now: datetime) -> bool:
+        """Revoke ``token`` if nobody else has: True for exactly one caller.
+
+        The condition is checked by the UPDATE itself, so it holds across threads and
+        worker processes on every backend, not only where row locks exist.
+        """
+        result = self._session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == token.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
 
     def add(self, token: RefreshToken) -> None:
         self._session.add(token)
@@ -122,3 +146,109 @@ class RefreshTokenRepository:
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+
+def _dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    # ON CONFLICT is not in SQLAlchemy's generic insert(); both backends speak it with
+    # the same syntax, through their dialect's own construct.
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class LoginFailureRepository:
+    """Leaky buckets of failed sign-ins, changed only by atomic upserts."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, key: str, delta: float, now: float, drain_per_second: float) -> float:
+        """Drain the bucket up to ``now``, add ``delta`` (never below zero), and
+        return the new level: one statement, so concurrent callers in any process
+        each see a distinct, exact result."""
+        table = LoginFailures.__table__
+        drained = table.c.level - (now - table.c.updated_at) * drain_per_second
+        level = case((drained > 0, drained), else_=0.0) + delta
+        statement = (
+            _dialect_insert(self._session, table)
+            .values(key=key, level=max(delta, 0.0), updated_at=now)
+            .on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={"level": case((level > 0, level), else_=0.0), "updated_at": now},
+            )
+            .returning(table.c.level)
+        )
+        return float(self._session.execute(statement).scalar_one())
+
+    def clear(self, key: str) -> None:
+        self._session.execute(LoginFailures.__table__.delete().where(LoginFailures.key == key))
+
+    def purge_untouched_since(self, cutoff: float) -> None:
+        """Drop buckets nobody has touched since ``cutoff``.
+
+        Keys are attacker-chosen (any email), so without this the table grows with
+        every guessed address. A bucket holds at most its capacity and drains it in
+        one window, so one untouched for a window is empty and deleting it is exact.
+        """
+        table = LoginFailures.__table__
+        self._session.execute(table.delete().where(table.c.updated_at < cutoff))
+
+
+class IdempotencyKeyRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, user_id: uuid.UUID, key: str) -> IdempotencyKey | None:
+        return self._session.get(IdempotencyKey, (user_id, key))
+
+    def forget_older_than(self, user_id: uuid.UUID, cutoff: datetime) -> None:
+        # One user's keys only: the primary key starts with user_id, so this is an
+        # index range, and no request pays for everyone else's history.
+        self._session.execute(
+            IdempotencyKey.__table__.delete().where(
+                IdempotencyKey.user_id == user_id, IdempotencyKey.created_at < cutoff
+            )
+        )
+
+    def insert_if_absent(self, record: IdempotencyKey) -> bool:
+        """Insert unless the key exists; False when another request holds it.
+
+        ON CONFLICT DO NOTHING waits for a concurrent transaction that inserted the
+        same key and only then decides, so of N simultaneous requests one wins and
+        the others see its committed row.
+        """
+        table = IdempotencyKey.__table__
+        values = {column.name: getattr(record, column.key) for column in table.columns}
+        statement = (
+            _dialect_insert(self._session, table)
+            .values(**values)
+            .on_conflict_do_nothing()
+            # RETURNING yields a row only when this statement inserted one; rowcount is
+            # not reliable for ON CONFLICT across drivers.
+            .returning(table.c.key)
+        )
+        return self._session.execute(statement).first() is not None
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, event: OutboxEvent) -> None:
+        self._session.add(event)
+
+    def claim_due(self, now: datetime, limit: int) -> list[OutboxEvent]:
+        """Pending events whose time has come, locked for this worker.
+
+        SKIP LOCKED lets several workers (processes or hosts) drain the outbox
+        together without sending one event twice at the same time; SQLite ignores
+        the clause and has a single writer anyway.
+        """
+        query = (
+            select(OutboxEvent)
+            .where(OutboxEvent.status == OutboxStatus.pending, OutboxEvent.next_attempt_at <= now)
+            .order_by(OutboxEvent.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self._session.scalars(query))

@@ -36,14 +36,25 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Money = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
 
 
-class UserCreate(BaseModel):
+class InputModel(BaseModel):
+    """Base of every request body.
+
+    extra="forbid" turns a field the server owns (``id``, ``created_at``) or a typo
+    into a 422 that names it; silently dropping it would let the client believe the
+    value was applied (VAL-SEPARATE-MODELS).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(InputModel):
     email: EmailStr
     name: Name
     password: NewPassword
     role: Role = Field(default=Role.user, description="Only an admin may create another admin.")
 
 
-class UserReplace(BaseModel):
+class UserReplace(InputModel):
     """Full replacement (PUT): every field is required."""
 
     email: EmailStr
@@ -52,7 +63,7 @@ class UserReplace(BaseModel):
     status: UserStatus = Field(description="Only an admin may change it.")
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(InputModel):
     """Partial update (PATCH): send only the fields to change."""
 
     email: EmailStr | None = None
@@ -104,13 +115,13 @@ class UserPage(BaseModel):
     meta: PageMeta
 
 
-class OrderItemCreate(BaseModel):
+class OrderItemCreate(InputModel):
     sku: Sku
     quantity: int = Field(gt=0, le=10_000)
     unit_price: Money = Field(description="Decimal string with at most two decimal places.")
 
 
-class OrderCreate(BaseModel):
+class OrderCreate(InputModel):
     currency: Currency = "EUR"
     items: list[OrderItemCreate] = Field(min_length=1, max_length=100)
 
@@ -140,12 +151,12 @@ class OrderPage(BaseModel):
     meta: PageMeta
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(InputModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=128, repr=False, json_schema_extra=_SECRET)
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(InputModel):
     refresh_token: str = Field(min_length=1, max_length=256)
 
 
@@ -154,6 +165,10 @@ class TokenPair(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Access-token lifetime in seconds.")
     refresh_token: str = Field(description="Opaque; single use. Exchange it at /api/auth/refresh.")
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
 
 
 class Health(BaseModel):

@@ -4,18 +4,45 @@ Routers translate HTTP into calls on these classes and back; nothing here knows 
 requests or status codes, only about domain errors from :mod:`reference_api.errors`.
 """
 
+import hashlib
+import json
+import math
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from reference_api.clock import Clock
-from reference_api.errors import Conflict, Forbidden, NotFound, TokenRejected, Unauthenticated
+from reference_api.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyKeyReused,
+    NotFound,
+    PreconditionFailed,
+    RateLimited,
+    TokenRejected,
+    Unauthenticated,
+)
 from reference_api.listing import PageRequest, SortKey
-from reference_api.models import Order, OrderItem, RefreshToken, Role, User, UserStatus
+from reference_api.models import (
+    IdempotencyKey,
+    Order,
+    OrderItem,
+    OutboxEvent,
+    OutboxStatus,
+    RefreshToken,
+    Role,
+    User,
+    UserStatus,
+)
 from reference_api.repositories import (
+    IdempotencyKeyRepository,
+    LoginFailureRepository,
     OrderRepository,
+    OutboxRepository,
     RefreshTokenRepository,
     UserFilters,
     UserRepository,
@@ -30,6 +57,9 @@ from reference_api.security import (
 )
 
 DUPLICATE_EMAIL = "A user with this email address already exists."
+STALE_USER = "The user was changed since you read it; fetch it again and retry."
+IDEMPOTENCY_KEY_REUSED = "This Idempotency-Key was already used with a different request body."
+ORDER_PLACED = "order.placed"
 ADMIN_REQUIRED = "This operation requires the admin role."
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_ACCESS_TOKEN = "The access token is invalid or has expired."
@@ -53,6 +83,23 @@ def require_self_or_admin(actor: User, user_id: uuid.UUID) -> None:
 
 def _normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class Preconditions:
+    """The versions an If-Match header accepts: None means any (no header, or `*`)."""
+
+    versions: frozenset[int] | None = None
+
+    def allows(self, version: int) -> bool:
+        return self.versions is None or version in self.versions
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    # True when an Idempotency-Key matched an earlier request: nothing new was created.
+    replayed: bool = False
 
 
 class UserService:
@@ -94,19 +141,31 @@ class UserService:
         require_admin(actor)
         return self._users.list_page(filters, sort, page)
 
-    def replace(self, user_id: uuid.UUID, data: UserReplace, actor: User) -> User:
-        return self._apply(user_id, data.model_dump(), actor)
+    def replace(
+        self, user_id: uuid.UUID, data: UserReplace, actor: User, if_match: Preconditions
+    ) -> User:
+        return self._apply(user_id, data.model_dump(), actor, if_match)
 
-    def update(self, user_id: uuid.UUID, data: UserUpdate, actor: User) -> User:
-        return self._apply(user_id, data.model_dump(exclude_unset=True), actor)
+    def update(
+        self, user_id: uuid.UUID, data: UserUpdate, actor: User, if_match: Preconditions
+    ) -> User:
+        return self._apply(user_id, data.model_dump(exclude_unset=True), actor, if_match)
 
     def delete(self, user_id: uuid.UUID, actor: User) -> None:
         user = self.get(user_id, actor)
         self._users.delete(user)
         self._session.commit()
 
-    def _apply(self, user_id: uuid.UUID, changes: dict[str, object], actor: User) -> User:
+    def _apply(
+        self,
+        user_id: uuid.UUID,
+        changes: dict[str, object],
+        actor: User,
+        if_match: Preconditions,
+    ) -> User:
         user = self.get(user_id, actor)
+        if not if_match.allows(user.version):
+            raise PreconditionFailed(STALE_USER)
         changes_privileged_field = any(
             field in changes and changes[field] != getattr(user, field)
             for field in ("role", "status")
@@ -129,21 +188,71 @@ class UserService:
         except IntegrityError as exc:
             self._session.rollback()
             raise Conflict(DUPLICATE_EMAIL) from exc
+        except StaleDataError as exc:
+            # The UPDATE found another version than the one this request read: a
+            # concurrent write landed in between, and this one would overwrite it.
+            self._session.rollback()
+            raise PreconditionFailed(STALE_USER) from exc
+
+
+def _order_placed_event(order: Order, now: datetime) -> OutboxEvent:
+    event_id = uuid.uuid4()
+    payload = {
+        "id": str(event_id),
+        "type": ORDER_PLACED,
+        "created_at": now.isoformat().replace("+00:00", "Z"),
+        "data": {
+            "order_id": str(order.id),
+            "user_id": str(order.user_id),
+            "currency": order.currency,
+            "total": str(order.total),
+        },
+    }
+    return OutboxEvent(
+        id=event_id,
+        event_type=ORDER_PLACED,
+        payload=json.dumps(payload, separators=(",", ":"), sort_keys=True),
+        status=OutboxStatus.pending,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
 
 
 class OrderService:
-    def __init__(self, session: Session, clock: Clock) -> None:
+    def __init__(self, session: Session, clock: Clock, idempotency_ttl: timedelta) -> None:
         self._session = session
+        self._idempotency_ttl = idempotency_ttl
         self._users = UserRepository(session)
         self._orders = OrderRepository(session)
+        self._idempotency = IdempotencyKeyRepository(session)
+        self._outbox = OutboxRepository(session)
         self._clock = clock
 
-    def create(self, user_id: uuid.UUID, data: OrderCreate, actor: User) -> Order:
+    def create(
+        self,
+        user_id: uuid.UUID,
+        data: OrderCreate,
+        actor: User,
+        idempotency_key: str | None = None,
+    ) -> PlacedOrder:
         self._require_owner_or_admin(user_id, actor)
+        request_hash = hashlib.sha256(
+            json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()
+        now = self._clock()
+        if idempotency_key is not None:
+            # Keys are a retry window, not a permanent ledger: after it, a key may be
+            # used again for a new order.
+            self._idempotency.forget_older_than(user_id, now - self._idempotency_ttl)
+            earlier = self._replay(user_id, idempotency_key, request_hash)
+            if earlier is not None:
+                return earlier
         order = Order(
+            id=uuid.uuid4(),
             user_id=user_id,
             currency=data.currency,
-            created_at=self._clock(),
+            created_at=now,
             items=[
                 OrderItem(
                     position=position,
@@ -155,8 +264,38 @@ class OrderService:
             ],
         )
         self._orders.add(order)
+        # Same transaction as the order: committed together or not at all.
+        self._outbox.add(_order_placed_event(order, now))
+        self._session.flush()
+        if idempotency_key is not None:
+            claimed = self._idempotency.insert_if_absent(
+                IdempotencyKey(
+                    user_id=user_id,
+                    key=idempotency_key,
+                    request_hash=request_hash,
+                    order_id=order.id,
+                    created_at=now,
+                )
+            )
+            if not claimed:
+                # A concurrent request with this key committed first; drop this
+                # order and answer with that one.
+                self._session.rollback()
+                earlier = self._replay(user_id, idempotency_key, request_hash)
+                assert earlier is not None, "the conflicting key was committed"
+                return earlier
         self._session.commit()
-        return order
+        return PlacedOrder(order)
+
+    def _replay(self, user_id: uuid.UUID, key: str, request_hash: str) -> PlacedOrder | None:
+        record = self._idempotency.get(user_id, key)
+        if record is None:
+            return None
+        if record.request_hash != request_hash:
+            raise IdempotencyKeyReused(IDEMPOTENCY_KEY_REUSED)
+        order = self._orders.get_for_user(user_id, record.order_id)
+        assert order is not None, "idempotency_keys.order_id cascades on delete"
+        return PlacedOrder(order, replayed=True)
 
     def get(self, user_id: uuid.UUID, order_id: uuid.UUID, actor: User) -> Order:
         self._require_owner_or_admin(user_id, actor)
@@ -178,6 +317,15 @@ class OrderService:
             raise NotFound(f"No user with id {user_id}.")
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed sign-ins each bucket holds; each refills evenly over the window."""
+
+    per_account: int
+    per_ip: int
+    window_seconds: int
+
+
 class AuthService:
     def __init__(
         self,
@@ -186,17 +334,24 @@ class AuthService:
         passwords: Passwords,
         tokens: AccessTokenCodec,
         refresh_ttl: timedelta,
+        login_limits: LoginLimits,
     ) -> None:
         self._session = session
         self._users = UserRepository(session)
         self._refresh_tokens = RefreshTokenRepository(session)
+        self._failures = LoginFailureRepository(session)
         self._clock = clock
         self._passwords = passwords
         self._tokens = tokens
         self._refresh_ttl = refresh_ttl
+        self._limits = login_limits
 
-    def login(self, email: str, password: str) -> TokenPair:
-        user = self._users.get_by_email(_normalise_email(email))
+    def login(self, email: str, password: str, client_ip: str) -> TokenPair:
+        email = _normalise_email(email)
+        account_key, ip_key = f"account:{email}", f"ip:{client_ip}"
+        buckets = {account_key: self._limits.per_account, ip_key: self._limits.per_ip}
+        self._count_attempt_as_failure(buckets)
+        user = self._users.get_by_email(email)
         if user is None:
             self._passwords.burn_verification_time(password)
             raise Unauthenticated(BAD_CREDENTIALS)
@@ -207,7 +362,43 @@ class AuthService:
             raise Unauthenticated(BAD_CREDENTIALS)
         if upgraded_hash is not None:
             user.password_hash = upgraded_hash
+        # It was not a failure after all: the account starts afresh, and the address
+        # gets its unit back.
+        self._failures.clear(account_key)
+        self._failures.add(ip_key, -1.0, self._clock().timestamp(), self._drain(buckets[ip_key]))
         return self._issue(user, family_id=uuid.uuid4())
+
+    def _drain(self, capacity: int) -> float:
+        return capacity / self._limits.window_seconds
+
+    def _count_attempt_as_failure(self, buckets: dict[str, int]) -> None:
+        """Count the attempt before checking the password, and refuse it if a bucket
+        overflows.
+
+        Counting first (one atomic upsert per bucket, committed before the slow hash)
+        means N parallel guesses, in any number of workers, see N distinct counts; a
+        check-then-count would let all of them through. A successful login refunds.
+        """
+        now = self._clock().timestamp()
+        self._failures.purge_untouched_since(now - self._limits.window_seconds)
+        levels = {
+            key: self._failures.add(key, 1.0, now, self._drain(capacity))
+            for key, capacity in buckets.items()
+        }
+        overflowing = [key for key, level in levels.items() if level > buckets[key]]
+        if overflowing:
+            # A refused attempt checks no password, so it does not count.
+            for key, capacity in buckets.items():
+                self._failures.add(key, -1.0, now, self._drain(capacity))
+            self._session.commit()
+            wait = max(
+                (levels[key] - buckets[key]) / self._drain(buckets[key]) for key in overflowing
+            )
+            seconds = max(1, math.ceil(wait))
+            raise RateLimited(
+                f"Too many failed sign-ins; retry in {seconds} seconds.", retry_after_seconds=seconds
+            )
+        self._session.commit()
 
     def refresh(self, refresh_token: str) -> TokenPair:
         now = self._clock()
@@ -224,7 +415,13 @@ class AuthService:
         user = self._users.get(stored.user_id)
         if stored.expires_at <= now or user is None or user.status != UserStatus.active:
             raise TokenRejected(BAD_REFRESH_TOKEN)
-        stored.revoked_at = now
+        if not self._refresh_tokens.claim(stored, now):
+            # A concurrent request rotated it between our read and this update: the
+            # same token was presented twice, which is reuse.
+            self._session.rollback()
+            self._refresh_tokens.revoke_family(stored.family_id, now)
+            self._session.commit()
+            raise TokenRejected(REFRESH_TOKEN_REUSED)
         return self._issue(user, family_id=stored.family_id)
 
     def logout(self, refresh_token: str) -> None:

@@ -1,5 +1,6 @@
 """Test plumbing for the reference service: an HTTP client and a throwaway PostgreSQL."""
 
+import csv
 import glob
 import os
 import shutil
@@ -81,10 +82,15 @@ class IsolatedSettings(Settings):
         return (init_settings,)
 
 
+# The service has no default signing key; tests name theirs.
+TEST_JWT_SECRET = "test-only-jwt-secret-0123456789abcdefghijklmnop"
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test",
         "database_url": database_url,
+        "jwt_secret": TEST_JWT_SECRET,
         "cors_origins": ["https://app.example.com"],
     }
     values.update(overrides)
@@ -165,3 +171,24 @@ class TemporaryPostgres:
                 f"{program} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
                 + (log.read_text() if log.exists() else "")
             )
+
+
+# The "Security and reliability" page (api-examples/reliability.md) renders this file;
+# the tests that measure something write their row into it.
+RESULTS_FILE = Path(__file__).resolve().parents[2] / "api-examples" / "reliability-results.csv"
+RESULT_COLUMNS = ("check", "claim", "measured")
+
+
+def record_result(check: str, claim: str, measured: str) -> None:
+    """Replace the row for ``check`` (rows stay sorted, so reruns diff cleanly)."""
+    rows: dict[str, tuple[str, str, str]] = {}
+    if RESULTS_FILE.exists():
+        with RESULTS_FILE.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            rows = {row[0]: (row[0], row[1], row[2]) for row in reader if row}
+    rows[check] = (check, claim, measured)
+    with RESULTS_FILE.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(RESULT_COLUMNS)
+        writer.writerows(rows[key] for key in sorted(rows))

@@ -1,6 +1,7 @@
 """Login, refresh-token rotation and reuse detection, logout, and token checks."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 from sqlalchemy import select
@@ -51,13 +52,32 @@ def test_the_access_token_identifies_the_user(client: ApiClient) -> None:
     assert response.json()["email"] == "alice@example.com"
 
 
-def test_login_also_accepts_an_oauth2_password_form(client: ApiClient) -> None:
+def test_the_oauth2_password_grant_is_gone(client: ApiClient) -> None:
+    # RFC 9700 §2.4: the resource-owner password grant must not be used.
     form = {"username": "alice@example.com", "password": demo.DEMO_PASSWORD}
 
-    response = client.post("/api/auth/token", data=form)
+    assert client.post("/api/auth/token", data=form).status_code == 404
 
-    assert response.status_code == 200
-    assert response.json()["token_type"] == "bearer"
+
+def test_login_rejects_unknown_fields(client: ApiClient) -> None:
+    response = client.post("/api/auth/login", json={**ALICE_LOGIN, "grant_type": "password"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "body.grant_type", "message": "Extra inputs are not permitted"}
+    ]
+
+
+def test_token_responses_must_not_be_cached(client: ApiClient) -> None:
+    # RFC 6749 §5.1: Cache-Control: no-store on every response carrying tokens.
+    response = client.post("/api/auth/login", json=ALICE_LOGIN)
+    refreshed = client.post(
+        "/api/auth/refresh", json={"refresh_token": response.json()["refresh_token"]}
+    )
+
+    assert response.headers["cache-control"] == "no-store"
+    assert refreshed.status_code == 200
+    assert refreshed.headers["cache-control"] == "no-store"
 
 
 def test_login_email_is_case_insensitive(client: ApiClient) -> None:
@@ -276,3 +296,20 @@ def test_the_role_comes_from_the_database_not_the_token(client: ApiClient, setti
     token = _forge(settings, sub=str(demo.BOB_ID), role="admin")
 
     assert client.get("/api/users", headers=bearer(token)).status_code == 403
+
+
+def test_concurrent_refreshes_of_one_token_rotate_it_once(client: ApiClient) -> None:
+    # Reuse detection lives in the database (a conditional UPDATE), so it holds
+    # across threads and worker processes alike.
+    token = login(client)["refresh_token"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(
+            pool.map(
+                lambda _: client.post("/api/auth/refresh", json={"refresh_token": token}),
+                range(8),
+            )
+        )
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [401] * 7

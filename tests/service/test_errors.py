@@ -1,12 +1,14 @@
 """Every failure uses the same RFC 9457 problem envelope, and leaks nothing."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from reference_api import demo_data as demo
 from reference_api.app import create_app
+from reference_api.errors import PROBLEM_TYPES, ErrorCode, problem_type_uri
 
 from .support import ApiClient, make_settings
 
@@ -20,7 +22,11 @@ def assert_problem(response, status: int, code: str) -> dict:
     assert body.keys() >= PROBLEM_KEYS
     assert body["status"] == status
     assert body["code"] == code
-    assert body["type"] == "https://agentkb.dev/problems/" + code.lower().replace("_", "-")
+    assert body["type"] == (
+        "https://agentkb.github.io/agentkb/api-examples/errors/"
+        + code.lower().replace("_", "-")
+        + ".html"
+    )
     assert body["instance"] == response.request.url.path
     assert body["request_id"] == response.headers["x-request-id"]
     return body
@@ -38,6 +44,111 @@ def test_an_unsupported_method_is_a_405_problem_with_allow(client: ApiClient) ->
     body = assert_problem(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["allow"] == "GET"
     assert body["detail"] == "This URL does not support the PUT method."
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "allowed"),
+    [
+        ("/api/users", "DELETE", "GET, POST"),
+        (f"/api/users/{demo.ALICE_ID}", "POST", "DELETE, GET, PATCH, PUT"),
+        ("/api/auth/login", "GET", "POST"),
+    ],
+)
+def test_405_names_every_method_of_every_route_at_the_path(
+    client: ApiClient, path: str, method: str, allowed: str
+) -> None:
+    # GET and POST /api/users are separate routes; RFC 9110 §15.5.6 wants both listed.
+    response = client.request(method, path)
+
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == allowed
+
+
+SITE = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("code", list(ErrorCode))
+def test_every_error_code_has_a_page_its_type_uri_leads_to(code: ErrorCode) -> None:
+    uri = problem_type_uri(code)
+    relative = uri.removeprefix("https://agentkb.github.io/agentkb/")
+    page = SITE / relative.removesuffix(".html")
+
+    assert relative != uri
+    text = page.with_suffix(".md").read_text(encoding="utf-8")
+    assert f"`{code}`" in text
+    assert f"{PROBLEM_TYPES[code].status}" in text.splitlines()[0]
+    assert page.stem in (SITE / "api-examples" / "errors" / "index.md").read_text(encoding="utf-8")
+
+
+def test_the_problem_base_url_is_configurable(build_client) -> None:
+    client = build_client(problem_base_url="https://docs.example.com/shop/")
+
+    body = client.get("/api/nothing-here").json()
+
+    assert body["type"] == "https://docs.example.com/shop/api-examples/errors/not-found.html"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/users", {"id": str(demo.UNKNOWN_ID)}),
+        (f"/api/users/{demo.ALICE_ID}/orders", {"created_at": "2025-01-01T00:00:00Z"}),
+    ],
+)
+def test_fields_the_server_owns_are_refused_not_dropped(
+    client: ApiClient, auth, path: str, body: dict
+) -> None:
+    valid = {
+        "/api/users": {"email": "eve@example.com", "name": "Eve", "password": demo.DEMO_PASSWORD},
+        f"/api/users/{demo.ALICE_ID}/orders": {
+            "items": [{"sku": "MUG-001", "quantity": 1, "unit_price": "9.90"}]
+        },
+    }[path]
+
+    response = client.post(path, json={**valid, **body}, headers=auth.alice)
+
+    problem = assert_problem(response, 422, "VALIDATION_ERROR")
+    (field,) = body
+    assert problem["errors"] == [
+        {"field": f"body.{field}", "message": "Extra inputs are not permitted"}
+    ]
+
+
+def test_a_body_over_the_declared_limit_is_a_413_problem(build_client) -> None:
+    client = build_client(max_body_bytes=2048)
+
+    response = client.post("/api/auth/login", content=b"{" + b" " * 4096 + b"}",
+                           headers={"content-type": "application/json"})
+
+    body = assert_problem(response, 413, "CONTENT_TOO_LARGE")
+    assert "2048 bytes" in body["detail"]
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_problem(build_client) -> None:
+    client = build_client(max_body_bytes=2048)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"email": "alice@example.com", "password": "'
+        for _ in range(8):
+            yield b"x" * 512
+        yield b'"}'
+
+    response = client.post(
+        "/api/auth/login", content=chunks(), headers={"content-type": "application/json"}
+    )
+
+    assert "content-length" not in response.request.headers
+    assert_problem(response, 413, "CONTENT_TOO_LARGE")
+
+
+def test_a_body_under_the_limit_is_served(build_client) -> None:
+    client = build_client(max_body_bytes=2048)
+
+    response = client.post(
+        "/api/auth/login", json={"email": "alice@example.com", "password": demo.DEMO_PASSWORD}
+    )
+
+    assert response.status_code == 200
 
 
 def test_a_missing_resource_is_a_404_problem(client: ApiClient, auth) -> None:

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -141,36 +142,52 @@ def test_the_budget_comes_back_after_the_window(build_client, clock) -> None:
     assert client.get("/api/users/me").status_code == 401
 
 
-def test_login_has_its_own_stricter_budget(build_client) -> None:
-    client = build_client(login_rate_limit_requests=2)
-    wrong = {"email": "alice@example.com", "password": "not-the-password"}
-    attempts = [client.post("/api/auth/login", json=wrong).status_code for _ in range(3)]
-
-    assert attempts == [401, 401, 429]
-    assert client.get("/api/users/me").status_code == 401
+HEALTH_PATHS = ["/api/health/live", "/api/health/ready", "/api/health"]
 
 
-def test_health_checks_are_not_rate_limited(build_client) -> None:
+@pytest.mark.parametrize("path", HEALTH_PATHS)
+def test_health_checks_are_not_rate_limited(build_client, path: str) -> None:
     client = build_client(rate_limit_requests=1)
 
-    assert [client.get("/api/health").status_code for _ in range(3)] == [200, 200, 200]
+    assert [client.get(path).status_code for _ in range(3)] == [200, 200, 200]
 
 
-def test_health_reports_the_database(client: ApiClient) -> None:
-    response = client.get("/api/health")
+@pytest.mark.parametrize("path", ["/api/health/ready", "/api/health"])
+def test_readiness_reports_the_database(client: ApiClient, path: str) -> None:
+    response = client.get(path)
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def test_health_is_503_when_the_database_is_unreachable(tmp_path, clock) -> None:
+def test_without_a_database_readiness_is_503_and_liveness_still_200(tmp_path, clock) -> None:
     app = create_app(make_settings(f"sqlite:///{tmp_path}/missing-dir/db.sqlite"), clock=clock)
     client = ApiClient(app)
     try:
-        response = client.get("/api/health")
+        ready = client.get("/api/health/ready")
+        live = client.get("/api/health/live")
     finally:
         client.close()
 
-    assert response.status_code == 503
-    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
-    assert "missing-dir" not in response.text
+    assert ready.status_code == 503
+    assert ready.headers["content-type"] == "application/problem+json"
+    assert ready.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert "missing-dir" not in ready.text
+    assert live.status_code == 200
+    assert live.json() == {"status": "ok"}
+
+
+def test_readiness_is_503_when_postgresql_is_down(clock) -> None:
+    # A port nobody listens on: the connection is refused, as when the server is down.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(
+        make_settings(f"postgresql+psycopg://postgres@127.0.0.1:{port}/none"), clock=clock
+    )
+    client = ApiClient(app)
+    try:
+        assert client.get("/api/health/ready").status_code == 503
+        assert client.get("/api/health/live").status_code == 200
+    finally:
+        client.close()

@@ -50,4 +50,4 @@ def test_migrating_an_up_to_date_database_changes_nothing(empty_database_url: st
     finally:
         engine.dispose()
 
-    assert revision == "0001"
+    assert revision == "0002"

@@ -113,15 +113,15 @@ class Trigger:
 
     caller: str | None = "alice"
     json: Any = None
-    data: Any = None
     # Sent verbatim as application/json, for bodies that must not be valid JSON.
     raw_json: bytes | None = None
     query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         if self.raw_json is not None:
             return {"content": self.raw_json}
-        return {"json": self.json} if self.data is None else {"data": self.data}
+        return {"json": self.json}
 
 
 DAVE = {"email": "dave@example.com", "name": "Dave Lister", "password": "a-long-passphrase"}
@@ -151,6 +151,13 @@ BODY_TRIGGERED = {
     ("patch", "/api/users/{user_id}", "403"): Trigger(json={"role": "admin"}),
     ("patch", "/api/users/{user_id}", "409"): Trigger(json={"email": "bob@example.com"}),
     ("patch", "/api/users/{user_id}", "422"): Trigger(json={"name": None}),
+    # An ETag from before the demo user's last write.
+    ("put", "/api/users/{user_id}", "412"): Trigger(
+        json=ALICE_REPLACEMENT, headers={"If-Match": '"0"'}
+    ),
+    ("patch", "/api/users/{user_id}", "412"): Trigger(
+        json={"name": "Alice"}, headers={"If-Match": '"0"'}
+    ),
     ("get", "/api/users/{user_id}/orders", "422"): Trigger(query={"limit": 101}),
     ("post", "/api/users/{user_id}/orders", "422"): Trigger(
         json={"items": [{"sku": "MUG-001", "quantity": 0, "unit_price": "9.90"}]}
@@ -159,12 +166,6 @@ BODY_TRIGGERED = {
         caller=None, json={"email": "alice@example.com", "password": "wrong-password"}
     ),
     ("post", "/api/auth/login", "422"): Trigger(caller=None, json={"email": "alice@example.com"}),
-    ("post", "/api/auth/token", "401"): Trigger(
-        caller=None, data={"username": "alice@example.com", "password": "wrong-password"}
-    ),
-    ("post", "/api/auth/token", "422"): Trigger(
-        caller=None, data={"username": "alice@example.com"}
-    ),
     ("post", "/api/auth/refresh", "401"): Trigger(caller=None, json={"refresh_token": "unknown"}),
     ("post", "/api/auth/refresh", "422"): Trigger(caller=None, json={}),
     ("post", "/api/auth/logout", "422"): Trigger(caller=None, json={}),
@@ -195,8 +196,10 @@ def test_the_documented_error_example_replays(
     _, query = _path_and_query(operation, path)
     body = _body(operation)
     trigger = MALFORMED_JSON if status == "400" else BODY_TRIGGERED.get((method, path, status))
+    extra_headers: dict[str, str] = {}
     if trigger is not None:
         caller = trigger.caller
+        extra_headers = trigger.headers
         query.update(trigger.query)
         body = trigger.body()
     elif example["detail"] == "Missing bearer token.":
@@ -205,7 +208,7 @@ def test_the_documented_error_example_replays(
         # Path-triggered: 403 examples show Alice reaching for Bob's data; for 404 and
         # 422 an admin passes authorisation so the error itself is what comes back.
         caller = "alice" if status == "403" else "admin"
-    headers = {"alice": auth.alice, "admin": auth.admin, None: {}}[caller]
+    headers = {**{"alice": auth.alice, "admin": auth.admin, None: {}}[caller], **extra_headers}
     if "content" in body:
         headers = {**headers, "Content-Type": "application/json"}
 

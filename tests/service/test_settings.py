@@ -3,16 +3,56 @@
 import pytest
 from pydantic import ValidationError
 
-from reference_api.settings import DEV_JWT_SECRET, Settings
+from reference_api.__main__ import main
+from reference_api.settings import Settings
 
 from .support import make_settings
 
 SECRET = "a-production-secret-that-is-long-enough-0123"
 
 
-def test_production_refuses_the_development_jwt_secret() -> None:
-    with pytest.raises(ValidationError, match="JWT_SECRET must be set"):
-        make_settings("sqlite://", environment="production", jwt_secret=DEV_JWT_SECRET)
+@pytest.fixture
+def no_secret_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("JWT_SECRET", "AGENTKB_DEV", "ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_secret_in_env")
+def test_without_a_jwt_secret_the_settings_refuse_to_load() -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET is not set"):
+        Settings()
+
+
+@pytest.mark.usefixtures("no_secret_in_env")
+def test_the_server_refuses_to_start_without_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--port", "1"]) == 2
+
+    error = capsys.readouterr().err
+    assert error.startswith("refusing to start:")
+    assert "JWT_SECRET is not set" in error and "--dev" in error
+
+
+@pytest.mark.usefixtures("no_secret_in_env")
+def test_development_mode_makes_a_random_key_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTKB_DEV", "1")
+
+    first, second = Settings(), Settings()
+
+    assert len(first.jwt_secret.get_secret_value()) >= 32
+    assert first.jwt_secret != second.jwt_secret
+
+
+@pytest.mark.usefixtures("no_secret_in_env")
+def test_a_configured_secret_wins_over_development_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTKB_DEV", "1")
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+
+    assert Settings().jwt_secret.get_secret_value() == SECRET
+
+
+def test_production_refuses_development_mode() -> None:
+    with pytest.raises(ValidationError, match="AGENTKB_DEV cannot be set"):
+        make_settings("sqlite://", environment="production", agentkb_dev=True)
 
 
 def test_production_accepts_a_private_jwt_secret() -> None:
@@ -42,6 +82,7 @@ def test_wildcard_cors_origin_with_credentials_is_refused() -> None:
 
 
 def test_settings_are_read_from_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app@db.internal/app")
     monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("ACCESS_TOKEN_TTL_MINUTES", "5")
@@ -54,8 +95,9 @@ def test_settings_are_read_from_environment_variables(monkeypatch: pytest.Monkey
 
 
 def test_defaults_follow_the_guides(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DATABASE_URL", "ACCESS_TOKEN_TTL_MINUTES", "ENVIRONMENT"):
+    for name in ("DATABASE_URL", "ACCESS_TOKEN_TTL_MINUTES", "ENVIRONMENT", "MAX_BODY_BYTES"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JWT_SECRET", SECRET)
 
     settings = Settings()
 
@@ -66,3 +108,10 @@ def test_defaults_follow_the_guides(monkeypatch: pytest.MonkeyPatch) -> None:
         2,
         1,
     )
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.problem_base_url == "https://agentkb.github.io/agentkb/"
+
+
+def test_a_webhook_url_needs_a_signing_secret() -> None:
+    with pytest.raises(ValidationError, match="WEBHOOK_SECRET must be set"):
+        make_settings("sqlite://", webhook_url="https://hooks.example.com/orders")

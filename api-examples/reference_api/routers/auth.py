@@ -2,39 +2,43 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Request, Response, status
 
 from reference_api import api_docs as docs
 from reference_api import demo_data as demo
 from reference_api.dependencies import AuthServiceDep
 from reference_api.errors import ErrorCode
+from reference_api.middleware import client_ip
 from reference_api.schemas import LoginRequest, RefreshRequest, TokenPair
 from reference_api.services import BAD_CREDENTIALS, BAD_REFRESH_TOKEN
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 LOGIN_PATH = "/api/auth/login"
-TOKEN_PATH = "/api/auth/token"
+
+# RFC 6749 §5.1: responses carrying tokens must not be stored by any cache.
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _login_responses(path: str) -> docs.Responses:
-    return docs.merge(
-        docs.ok(200, docs.TOKEN_PAIR, "Signed in."),
-        docs.problem(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS, path),
-        docs.invalid(path, ("body.password", "Field required")),
-        docs.rate_limited(path),
-    )
+def _tokens(pair: TokenPair, response: Response) -> TokenPair:
+    response.headers.update(_NO_STORE)
+    return pair
 
 
 @router.post(
     "/login",
     response_model=TokenPair,
     summary="Sign in with email and password",
-    description="Returns a short-lived JWT access token and a single-use refresh token. "
-    "Wrong password, unknown email and deactivated account all get the same 401. Limited "
-    "to a few attempts per minute per client.",
-    responses=docs.merge(_login_responses(LOGIN_PATH), docs.malformed(LOGIN_PATH)),
+    description="A first-party JSON login: returns a short-lived JWT access token and a "
+    "single-use refresh token. Wrong password, unknown email and deactivated account all "
+    "get the same 401. Failed attempts are throttled per account and per client address.",
+    responses=docs.merge(
+        docs.ok(200, docs.TOKEN_PAIR, "Signed in.", docs.NO_STORE_HEADER),
+        docs.problem(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS, LOGIN_PATH),
+        docs.invalid(LOGIN_PATH, ("body.password", "Field required")),
+        docs.rate_limited(LOGIN_PATH, "Too many failed sign-ins; retry in 42 seconds."),
+        docs.malformed(LOGIN_PATH),
+    ),
 )
 def login(
     credentials: Annotated[
@@ -42,29 +46,11 @@ def login(
         docs.body({"email": "alice@example.com", "password": demo.DEMO_PASSWORD}, "Alice"),
     ],
     auth: AuthServiceDep,
+    request: Request,
+    response: Response,
 ) -> TokenPair:
-    return auth.login(credentials.email, credentials.password)
-
-
-@router.post(
-    "/token",
-    response_model=TokenPair,
-    summary="Sign in with an OAuth2 password form",
-    description="The same as `/api/auth/login`, for clients that speak the OAuth2 "
-    "password grant (form-encoded `username` and `password`).",
-    responses=_login_responses(TOKEN_PATH),
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "example": {"username": "alice@example.com", "password": demo.DEMO_PASSWORD}
-                }
-            }
-        }
-    },
-)
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep) -> TokenPair:
-    return auth.login(form.username, form.password)
+    pair = auth.login(credentials.email, credentials.password, client_ip(request.scope))
+    return _tokens(pair, response)
 
 
 @router.post(
@@ -75,7 +61,7 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServi
     "returned. Presenting an already-used refresh token revokes every token from that "
     "login, because it means the token was copied.",
     responses=docs.merge(
-        docs.ok(200, docs.TOKEN_PAIR, "New access and refresh tokens."),
+        docs.ok(200, docs.TOKEN_PAIR, "New access and refresh tokens.", docs.NO_STORE_HEADER),
         docs.problem(ErrorCode.UNAUTHENTICATED, BAD_REFRESH_TOKEN, "/api/auth/refresh"),
         docs.malformed("/api/auth/refresh"),
         docs.invalid("/api/auth/refresh", ("body.refresh_token", "Field required")),
@@ -87,8 +73,9 @@ def refresh(
         docs.body({"refresh_token": demo.ALICE_REFRESH_TOKEN}, "Alice's demo session"),
     ],
     auth: AuthServiceDep,
+    response: Response,
 ) -> TokenPair:
-    return auth.refresh(body.refresh_token)
+    return _tokens(auth.refresh(body.refresh_token), response)
 
 
 @router.post(

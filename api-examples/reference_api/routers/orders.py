@@ -3,13 +3,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from reference_api import api_docs as docs
 from reference_api import demo_data as demo
 from reference_api.dependencies import CurrentUser, OrderServiceDep
 from reference_api.errors import ErrorCode
-from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageRequest
 from reference_api.schemas import OrderCreate, OrderPage, OrderRead, PageMeta
 
 router = APIRouter(prefix="/api/users/{user_id}/orders", tags=["orders"])
@@ -66,7 +66,8 @@ def list_orders(
     actor: CurrentUser,
     orders: OrderServiceDep,
     page: Annotated[
-        int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})
+        int,
+        Query(ge=1, le=MAX_PAGE, openapi_examples={"first": docs.example(1, "First page")}),
     ] = 1,
     limit: Annotated[
         int,
@@ -90,9 +91,16 @@ def list_orders(
     summary="Place an order",
     description="Creates an order with its items in one transaction. Prices are decimal "
     "strings with at most two decimal places; the server computes line totals and the "
-    "order total.",
+    "order total. Send an `Idempotency-Key` to retry safely: the same key with the same "
+    "body returns the first response and creates nothing; with another body it is a 422. "
+    "Placing an order queues a signed `order.placed` webhook.",
     responses=docs.merge(
-        docs.ok(201, _NEW_ORDER, "Order created.", docs.LOCATION_HEADER),
+        docs.ok(
+            201,
+            _NEW_ORDER,
+            "Order created (or, for a repeated Idempotency-Key, the order created first).",
+            {**docs.LOCATION_HEADER, **docs.REPLAYED_HEADER},
+        ),
         docs.unauthenticated(docs.ALICE_ORDERS_PATH),
         _NOT_YOURS,
         _NO_SUCH_USER,
@@ -121,10 +129,24 @@ def create_order(
     actor: CurrentUser,
     orders: OrderServiceDep,
     response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="A unique value per order the client means to place (a UUID). "
+            "Retries of the same request reuse it.",
+            min_length=1,
+            max_length=255,
+            openapi_examples={
+                "uuid": docs.example("7f9c4b2e-5a1d-4c3e-9b8a-2d6f0e1c3a5b", "A fresh UUID")
+            },
+        ),
+    ] = None,
 ) -> OrderRead:
-    order = orders.create(user_id, data, actor)
-    response.headers["Location"] = f"/api/users/{user_id}/orders/{order.id}"
-    return OrderRead.model_validate(order)
+    placed = orders.create(user_id, data, actor, idempotency_key)
+    response.headers["Location"] = f"/api/users/{user_id}/orders/{placed.order.id}"
+    if placed.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return OrderRead.model_validate(placed.order)
 
 
 @router.get(

@@ -3,14 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from reference_api import api_docs as docs
 from reference_api import demo_data as demo
 from reference_api.dependencies import CurrentUser, OptionalUser, UserServiceDep
 from reference_api.errors import ErrorCode
-from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, SortKey, parse_sort
-from reference_api.models import Role, UserStatus
+from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageRequest, SortKey, parse_sort
+from reference_api.models import Role, User, UserStatus
 from reference_api.repositories import USER_SORT_COLUMNS, UserFilters
 from reference_api.schemas import (
     PageMeta,
@@ -20,7 +20,7 @@ from reference_api.schemas import (
     UserReplace,
     UserUpdate,
 )
-from reference_api.services import ADMIN_REQUIRED, DUPLICATE_EMAIL
+from reference_api.services import ADMIN_REQUIRED, DUPLICATE_EMAIL, STALE_USER, Preconditions
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -35,6 +35,43 @@ _NOT_YOURS = docs.problem(
 _NO_SUCH_USER = docs.problem(
     ErrorCode.NOT_FOUND, f"No user with id {demo.UNKNOWN_ID}.", docs.UNKNOWN_USER_PATH
 )
+
+
+def _with_etag(user: User, response: Response) -> UserRead:
+    # The version changes with every write, so it identifies this representation
+    # (a strong validator, RFC 9110 §8.8.3); clients send it back in If-Match.
+    response.headers["ETag"] = f'"{user.version}"'
+    return UserRead.model_validate(user)
+
+
+def _preconditions(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description="The `ETag` from your last read. The change is refused with 412 if "
+            "the user has changed since; without the header the write is unconditional.",
+            max_length=1000,
+            openapi_examples={"current": docs.example('"1"', "The demo user's ETag")},
+        ),
+    ] = None,
+) -> Preconditions:
+    # If-Match is optional: existing clients keep working, and those that care about
+    # lost updates opt in. Requiring it (428, RFC 6585) is the stricter alternative.
+    if if_match is None or if_match.strip() == "*":
+        return Preconditions()
+    versions = set()
+    for tag in if_match.split(","):
+        # Strong comparison (RFC 9110 §13.1.1): a weak W/ tag never matches, and
+        # neither does anything that is not one of our ETags.
+        value = tag.strip()
+        if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
+            versions.add(int(value[1:-1]))
+    return Preconditions(frozenset(versions))
+
+
+IfMatch = Annotated[Preconditions, Depends(_preconditions)]
+_STALE = docs.problem(ErrorCode.PRECONDITION_FAILED, STALE_USER, docs.ALICE_PATH)
+
 _BAD_USER_ID = docs.invalid(
     "/api/users/not-a-uuid",
     ("path.user_id", "Input should be a valid UUID, invalid character: found `n` at 0"),
@@ -107,12 +144,12 @@ def create_user(
     summary="Get the signed-in user",
     description="Returns the account the bearer token belongs to.",
     responses=docs.merge(
-        docs.ok(200, docs.ALICE, "The caller's account."),
+        docs.ok(200, docs.ALICE, "The caller's account.", docs.ETAG_HEADER),
         docs.unauthenticated("/api/users/me"),
     ),
 )
-def read_me(actor: CurrentUser) -> UserRead:
-    return UserRead.model_validate(actor)
+def read_me(actor: CurrentUser, response: Response) -> UserRead:
+    return _with_etag(actor, response)
 
 
 def _sort_keys(
@@ -162,7 +199,8 @@ def list_users(
     users: UserServiceDep,
     sort: Annotated[list[SortKey], Depends(_sort_keys)],
     page: Annotated[
-        int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})
+        int,
+        Query(ge=1, le=MAX_PAGE, openapi_examples={"first": docs.example(1, "First page")}),
     ] = 1,
     limit: Annotated[
         int,
@@ -203,15 +241,17 @@ def list_users(
     summary="Get a user",
     description="Users may read their own account; admins may read any.",
     responses=docs.merge(
-        docs.ok(200, docs.ALICE, "The user."),
+        docs.ok(200, docs.ALICE, "The user.", docs.ETAG_HEADER),
         docs.unauthenticated(docs.ALICE_PATH),
         _NOT_YOURS,
         _NO_SUCH_USER,
         _BAD_USER_ID,
     ),
 )
-def read_user(user_id: UserId, actor: CurrentUser, users: UserServiceDep) -> UserRead:
-    return UserRead.model_validate(users.get(user_id, actor))
+def read_user(
+    user_id: UserId, actor: CurrentUser, users: UserServiceDep, response: Response
+) -> UserRead:
+    return _with_etag(users.get(user_id, actor), response)
 
 
 _REPLACED_ALICE = {
@@ -228,11 +268,12 @@ _REPLACED_ALICE = {
     description="Replaces every editable field. Users may replace their own account but "
     "only an admin may change `role` or `status`.",
     responses=docs.merge(
-        docs.ok(200, _REPLACED_ALICE, "The updated user."),
+        docs.ok(200, _REPLACED_ALICE, "The updated user.", docs.ETAG_HEADER),
         docs.unauthenticated(docs.ALICE_PATH),
         _NOT_YOURS,
         _NO_SUCH_USER,
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, docs.ALICE_PATH),
+        _STALE,
         docs.malformed(docs.ALICE_PATH),
         docs.invalid(docs.ALICE_PATH, ("body.status", "Field required")),
     ),
@@ -253,8 +294,10 @@ def replace_user(
     ],
     actor: CurrentUser,
     users: UserServiceDep,
+    if_match: IfMatch,
+    response: Response,
 ) -> UserRead:
-    return UserRead.model_validate(users.replace(user_id, data, actor))
+    return _with_etag(users.replace(user_id, data, actor, if_match), response)
 
 
 @router.patch(
@@ -264,13 +307,14 @@ def replace_user(
     description="Changes only the fields present in the body; `null` is rejected. Only an "
     "admin may change `role` or `status`.",
     responses=docs.merge(
-        docs.ok(200, _REPLACED_ALICE, "The updated user."),
+        docs.ok(200, _REPLACED_ALICE, "The updated user.", docs.ETAG_HEADER),
         docs.unauthenticated(docs.ALICE_PATH),
         docs.problem(
             ErrorCode.FORBIDDEN, "Only an admin may change role or status.", docs.ALICE_PATH
         ),
         _NO_SUCH_USER,
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, docs.ALICE_PATH),
+        _STALE,
         docs.malformed(docs.ALICE_PATH),
         docs.invalid(docs.ALICE_PATH, ("body.name", "Value error, may be omitted but not null")),
     ),
@@ -282,8 +326,10 @@ def update_user(
     ],
     actor: CurrentUser,
     users: UserServiceDep,
+    if_match: IfMatch,
+    response: Response,
 ) -> UserRead:
-    return UserRead.model_validate(users.update(user_id, data, actor))
+    return _with_etag(users.update(user_id, data, actor, if_match), response)
 
 
 @router.delete(
