@@ -44,6 +44,7 @@ html_title = "agentkb"
 html_logo = "_static/logo.svg"
 html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
+templates_path = ["_templates"]
 html_css_files = ["agentkb.css"]
 html_copy_source = False
 html_theme_options = {

@@ -17,8 +17,10 @@ __version__ = "0.1.0"
 
 def setup(app: Sphinx) -> dict[str, Any]:
     from . import (
+        a11y,
         accuracy,
         agent_spec,
+        assets,
         cards,
         checker_docs,
         conventions,
@@ -28,13 +30,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
         links,
         llms,
         matrix,
+        pagefind,
         published,
         search,
         verification,
     )
 
     concerns = (ingest, cards, links, lexers, conventions, evidence, matrix, published, agent_spec, verification,
-                search, llms, checker_docs, accuracy)
+                search, llms, checker_docs, accuracy, pagefind, a11y, assets)
     for concern in concerns:
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
