@@ -29,6 +29,7 @@ extensions = [
     "sphinxext.opengraph",
     "notfound.extension",
     "agentkb",
+    "agentkb.page_source",  # TEMPORARY: until agentkb/__init__.py registers it
 ]
 
 root_doc = "index"
