@@ -29,7 +29,9 @@ extensions = [
     "sphinxext.opengraph",
     "notfound.extension",
     "agentkb",
-    "agentkb.page_source",  # TEMPORARY: until agentkb/__init__.py registers it
+    # TEMPORARY: until agentkb/__init__.py registers them.
+    "agentkb.page_source",
+    "agentkb.guide_index",
 ]
 
 root_doc = "index"
