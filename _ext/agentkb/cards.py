@@ -6,6 +6,7 @@ same card, badge and table markup a hand-written page would.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -102,12 +103,23 @@ def languages_text(facts: AgentFacts) -> str:
     return ", ".join(f"{lang} {count}" for lang, count in sorted(facts.languages.items()))
 
 
-def card_markdown(agent: Agent, provenance: dict[str, str] | None) -> str:
+def provenance_text(provenance: dict[str, Any] | None) -> str:
+    """Where the file came from, in a reader's terms (not the importer's folder names)."""
+    if not provenance or "origin" not in provenance:
+        return ""
+    origin = str(provenance["origin"]).replace(".claude/agents", "`.claude/agents`")
+    when = provenance.get("imported")
+    on = f" on {when.day} {when:%B %Y}" if hasattr(when, "strftime") else ""
+    return f"imported unchanged from {origin}{on}"
+
+
+def card_markdown(agent: Agent, provenance: dict[str, Any] | None) -> str:
     meta = agent.definition.meta
     facts = agent.facts
     source = f"{{download}}`{agent.definition.path.name} <definitions/{agent.definition.path.name}>`"
-    if provenance:
-        source += f" (imported verbatim from {inline_code(provenance['seed'])})"
+    if imported := provenance_text(provenance):
+        source += f", {imported}"
+    digest = hashlib.sha256(agent.definition.path.read_bytes()).hexdigest()
     fields = [
         f":Name: {inline_code(str(meta.get('name', '')))}",
         f":Model: {model_markdown(meta.get('model'))}",
@@ -126,6 +138,7 @@ def card_markdown(agent: Agent, provenance: dict[str, str] | None) -> str:
         f":Size: {facts.words:,} words of prose, {facts.sections} sections",
         f":Code samples: {len(facts.samples)} ({languages_text(facts)})",
         f":Raw file: {source}",
+        f":SHA-256: `{digest}`{{.kb-digest}}",
     ]
     parts = [description_markdown(str(meta.get("description", ""))), "", *fields, ""]
     if agent.findings:
