@@ -275,13 +275,29 @@ def filter_form(agents: tuple[Agent, ...]) -> str:
     )
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def card_summary(text: str, limit: int = 200) -> str:
+    """The description's first sentence, cut at a word near ``limit``: cards stay scannable at
+    hundreds of agents; the whole description is on the agent's page."""
+    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    # Never leave an inline-code or emphasis span open.
+    if cut.count("`") % 2 or cut.count("*") % 2:
+        cut = cut[: max(cut.rfind("`"), cut.rfind("*"))].rstrip()
+    return cut + " …"
+
+
 def cards_markdown(agents: tuple[Agent, ...]) -> str:
     cards = []
     for agent in agents:
         meta = agent.definition.meta
         facts = agent.facts
         summary = description_markdown(str(meta.get("description", ""))).strip()
-        summary = summary.split("\n\n")[0].replace("\n", " ")
+        summary = card_summary(summary.split("\n\n")[0].replace("\n", " "))
         cards.append(
             "\n".join(
                 [
