@@ -87,6 +87,23 @@
     }
   });
 
+  // Column headers the list can be sorted by become buttons that choose that order.
+  const sortSelect = form.querySelector('select[name="sort"]');
+  document.querySelectorAll("table.kb-comparison > thead th").forEach((th, index) => {
+    const key = Object.keys(COLUMNS).find((name) => COLUMNS[name] === index);
+    if (!key) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "kb-sort-button";
+    button.textContent = th.textContent.trim();
+    button.title = `Sort by ${sortSelect.querySelector(`option[value="${key}"]`).textContent}`;
+    button.addEventListener("click", () => {
+      sortSelect.value = key;
+      sortSelect.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    th.replaceChildren(button);
+  });
+
   form.hidden = false;
   form.addEventListener("change", apply);
   form.addEventListener("submit", (event) => event.preventDefault());
