@@ -83,3 +83,12 @@ ogp_image = "_static/social-card.png"
 ogp_image_alt = "agentkb: Claude Code agent definitions, compared with current standards"
 ogp_social_cards = {"enable": False}
 notfound_urls_prefix = urlsplit(html_baseurl).path
+notfound_context = {
+    "title": "Page not found",
+    "body": (
+        "<h1>Page not found</h1><p>Nothing is published at this address: the page may have moved. "
+        f'Start from the <a href="{notfound_urls_prefix}index.html">home page</a>, '
+        f'look through the <a href="{notfound_urls_prefix}agents/index.html">agents</a> or the '
+        f'<a href="{notfound_urls_prefix}guides/index.html">guides</a>, or use the search.</p>'
+    ),
+}

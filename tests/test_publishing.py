@@ -75,6 +75,8 @@ def test_the_404_page_links_work_from_any_depth(html: Path) -> None:
     links = [a["href"] for a in soup.find_all("a", href=True) if not a["href"].startswith(("#", "http"))]
     links += [link["href"] for link in soup.find_all("link", href=True) if not link["href"].startswith("http")]
     assert links and all(href.startswith("/agentkb/") for href in links), links
+    body = {a["href"] for a in soup.find("article").find_all("a", href=True)}
+    assert {"/agentkb/index.html", "/agentkb/agents/index.html", "/agentkb/guides/index.html"} <= body
 
 
 def test_llms_full_txt_holds_the_text_of_every_page_in_the_order_of_llms_txt(html: Path) -> None:
