@@ -46,8 +46,8 @@ bench: $(BIN)/.installed system-deps-docs  ## clean build vs no-change rebuild
 	$(BIN)/python bench/build_times.py
 
 lock: $(BIN)/.installed  ## re-resolve every pinned dependency to its newest allowed release
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal \
-		--python-version 3.11 --upgrade --quiet -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra site --extra service --extra test --extra dev \
+		--universal --python-version 3.11 --upgrade --quiet -o requirements/lock.txt
 
 clean:
 	rm -rf $(BUILDDIR)

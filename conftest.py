@@ -18,6 +18,8 @@ from tests.agent_samples.checks import parse_agent_file
 #: The hand-written pages of the site. Agent pages are generated from
 #: agents/definitions/, which the second instance reads directly.
 PAGES = ["index.md", "guides/*.md", "api-examples/*.md", "agents/index.md", "agents/verification.md"]
+#: Sybil matches patterns from the right: keep the tests' tiny site out of both instances.
+TINY_SITE = ["tinysite/*", "tinysite/*/*", "tinysite/*/*/*"]
 
 pages = Sybil(
     parsers=[
@@ -26,9 +28,10 @@ pages = Sybil(
         ClearNamespaceParser(),
     ],
     patterns=PAGES,
+    excludes=TINY_SITE,
     name="pages",
 )
 
-agents = Sybil(parsers=[parse_agent_file], patterns=["agents/definitions/*.md"], name="agents")
+agents = Sybil(parsers=[parse_agent_file], patterns=["agents/definitions/*.md"], excludes=TINY_SITE, name="agents")
 
 pytest_collect_file = (pages + agents).pytest()

@@ -16,8 +16,24 @@ __version__ = "0.1.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from . import agent_spec, cards, conventions, ingest, lexers, links, llms, search, verification
+    from . import (
+        agent_spec,
+        cards,
+        checker_docs,
+        conventions,
+        evidence,
+        ingest,
+        lexers,
+        links,
+        llms,
+        matrix,
+        published,
+        search,
+        verification,
+    )
 
-    for concern in (ingest, cards, links, lexers, conventions, agent_spec, verification, search, llms):
+    concerns = (ingest, cards, links, lexers, conventions, evidence, matrix, published, agent_spec, verification,
+                search, llms, checker_docs)
+    for concern in concerns:
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,9 +13,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .definitions import definition_files
+from .sarif import sarif_log
 from .validation import check_folder, definition_paths
+
+if TYPE_CHECKING:
+    from .convention_findings import ConventionFinding
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -40,9 +45,7 @@ def subcommand(name: str, *arguments: Arg) -> Callable[[Handler], Handler]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="agentkb", description="Tools for Claude Code agent definition files."
-    )
+    parser = argparse.ArgumentParser(prog="agentkb", description="Tools for Claude Code agent definition files.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (handler, arguments) in _SUBCOMMANDS.items():
         doc = inspect.cleandoc(handler.__doc__ or "")
@@ -65,8 +68,18 @@ def _plural(count: int, noun: str) -> str:
 @subcommand(
     "check",
     Arg("paths", nargs="+", type=Path, metavar="PATH", help="a definition file or a folder of them"),
-    Arg("--format", choices=("text", "json"), default="text", help="output format (default: text)"),
+    Arg(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="output format (default: text); sarif is SARIF 2.1.0, for code scanning",
+    ),
     Arg("--strict", action="store_true", help="exit with status 1 on warnings too"),
+    Arg(
+        "--conventions",
+        action="store_true",
+        help="also report what the rulebook's rules find about the site's conventions (needs agentkb[conventions])",
+    ),
     Arg(
         "--skills-dir",
         action="append",
@@ -77,36 +90,69 @@ def _plural(count: int, noun: str) -> str:
     ),
 )
 def check(args: argparse.Namespace) -> int:
-    """Lint agent definition files against Claude Code's sub-agent format.
+    """Lint Claude Code sub-agent files.
+
+    Errors are what Claude Code refuses (it does not load the agent); warnings are
+    what it silently ignores. Each finding names its rule; the rules' pages are at
+    https://agentkb.github.io/agentkb/agents/checker/index.html.
 
     Exit status: 0 when there are no errors, 1 when there are errors (or warnings,
-    with --strict), 2 on a usage error.
+    with --strict), 2 on a usage error (a missing path, a folder with no *.md files).
+
+    With --conventions, each file is also checked against the conventions of the
+    site's guides: every finding names the line, the convention, whether the match
+    is evidence that the file states, shows, mentions or contradicts it, and the
+    convention's page. A contradiction counts as a warning.
     """
-    absent = [path for path in args.paths if not path.exists()]
-    absent += [folder for folder in args.skills_dir if not folder.is_dir()]
-    if absent:
-        for path in absent:
-            print(f"agentkb check: error: no such file or directory: {path}", file=sys.stderr)
+    problems = [f"no such file or directory: {path}" for path in args.paths if not path.exists()]
+    problems += [f"no such file or directory: {path}" for path in args.skills_dir if not path.is_dir()]
+    # A folder without agent files is most often the wrong folder (a plugin's root
+    # instead of its agents/ folder): passing it silently would hide that.
+    problems += [
+        f"no agent files (*.md) in folder: {path}"
+        for path in args.paths
+        if path.is_dir() and not definition_files(path)
+    ]
+    if problems:
+        for problem in problems:
+            print(f"agentkb check: error: {problem}", file=sys.stderr)
         return 2
     files = definition_paths(args.paths)
-    _, findings = check_folder(files, skills_dirs=args.skills_dir)
+    definitions, findings = check_folder(files, skills_dirs=args.skills_dir)
     findings.sort(key=lambda finding: (str(finding.path), finding.line))
     errors = sum(finding.severity == "error" for finding in findings)
     warnings = len(findings) - errors
-    if args.format == "json":
-        report = {
+    conventions: list[ConventionFinding] = []
+    notes: list[str] = []
+    if args.conventions:
+        try:
+            from .convention_findings import convention_findings
+        except ImportError as exc:
+            print(f"agentkb check: error: --conventions needs agentkb[conventions] ({exc.name} is missing)",
+                  file=sys.stderr)
+            return 2
+        conventions, notes = convention_findings(definitions)
+        warnings += sum(finding.stance == "contradicts" for finding in conventions)
+    for note in notes:
+        print(f"agentkb check: {note}", file=sys.stderr)
+    if args.format == "sarif":
+        print(json.dumps(sarif_log(findings, conventions=conventions), indent=2))
+    elif args.format == "json":
+        report: dict[str, Any] = {
             "files": [str(path) for path in files],
             "findings": [finding.as_dict() for finding in findings],
             "summary": {"files": len(files), "errors": errors, "warnings": warnings},
         }
+        if args.conventions:
+            report["conventions"] = [finding.as_dict() for finding in conventions]
         print(json.dumps(report, indent=2))
     else:
         for finding in findings:
             print(finding)
-        print(
-            f"{_plural(len(files), 'file')} checked: "
-            f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-        )
+        for convention in conventions:
+            print(convention.text())
+        print(f"{_plural(len(files), 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+              + (f"; {_plural(len(conventions), 'convention finding')}" if args.conventions else ""))
     return 1 if errors or (args.strict and warnings) else 0
 
 

@@ -99,7 +99,7 @@ class _SpecDirective(SphinxDirective):
     required_arguments = 1
 
     def spec(self) -> AgentSpec:
-        agent = catalog(self.env.app).by_slug(self.arguments[0])
+        agent = catalog(self.env).by_slug(self.arguments[0])
         if agent is None:
             raise self.error(f"no agent definition with the slug {self.arguments[0]!r}")
         found = find_spec(agent)

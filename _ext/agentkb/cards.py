@@ -18,10 +18,14 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_refnode
 
+from . import tables
 from .facts import AgentFacts
 from .ingest import Agent, catalog
+from .published import conventions_document
 from .validation import normalise_model, parse_tools
 
 SHOWN_FIRST = ("name", "description", "model", "tools", "color", "skills")
@@ -169,7 +173,7 @@ class AgentCardDirective(_MarkdownDirective):
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        cat = catalog(self.env.app)
+        cat = catalog(self.env)
         agent = cat.by_slug(self.arguments[0])
         if agent is None:
             raise self.error(f"no agent definition with the slug {self.arguments[0]!r}")
@@ -357,7 +361,7 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
 class _AllAgentsDirective(_MarkdownDirective):
     def agents(self) -> tuple[Agent, ...]:
         self.env.domains["kb"].note_aggregate(self.env.docname)
-        agents = overview_order(catalog(self.env.app).agents)
+        agents = overview_order(catalog(self.env).agents)
         for agent in agents:
             self.env.note_dependency(str(agent.definition.path))
         return agents
@@ -433,9 +437,54 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
         app.add_js_file(OVERVIEW_SCRIPT, loading_method="defer")
 
 
+def _cited_sections(env: BuildEnvironment) -> dict[str, dict[str, set[str]]]:
+    """page docname -> agent slug -> the anchors of that agent it links to."""
+    cited: dict[str, dict[str, set[str]]] = {}
+    for target, links in env.domains["kb"].data["agent_links"].items():
+        slug, _, anchor = target.partition("#")
+        for link in links:
+            cited.setdefault(link.docname, {}).setdefault(slug, set()).add(anchor)
+    return cited
+
+
+def _citing_pages(env: BuildEnvironment, slug: str) -> nodes.paragraph:
+    pages = [doc for doc, agents in _cited_sections(env).items() if slug in agents]
+    return nodes.paragraph("", f"{len(pages)} pages" if pages else "–")
+
+
+def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
+    """Per guide and agent: on how many of the guide's conventions the agent takes a stance."""
+    agents = overview_order(catalog(app.env).agents)
+    document = conventions_document(app.env)
+    guides: dict[str, list[dict[str, Any]]] = {}
+    for conv in document["conventions"]:
+        guides.setdefault(conv["page"].partition(".html")[0], []).append(conv)
+    titles = app.env.titles
+    rows = []
+    for docname in sorted(guides, key=lambda d: titles[d].astext() if d in titles else d):
+        convs = guides[docname]
+        counts = [sum(any(s["agent"] == agent.slug for s in c["stances"]) for c in convs) for agent in agents]
+        title = titles[docname].astext() if docname in titles else docname
+        link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(title))
+        rows.append(tables.row([
+            link,
+            len(convs),
+            *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
+        ]))
+    return tables.table(["Guide", "Conventions", *(a.title for a in agents)], rows, classes=["kb-topics"])
+
+
+def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for placeholder in list(doctree.findall(GuidesPlaceholder)):
+        placeholder.replace_self(_citing_pages(app.env, placeholder["slug"]))
+    for placeholder in list(doctree.findall(TopicsPlaceholder)):
+        placeholder.replace_self(_topics(app, docname))
+
+
 def setup(app: Sphinx) -> None:
     app.connect("config-inited", on_config_inited)
     app.connect("html-page-context", on_html_page_context)
+    app.connect("doctree-resolved", on_doctree_resolved)
     app.add_node(GuidesPlaceholder)
     app.add_node(TopicsPlaceholder)
     app.add_directive("agent-topics", AgentTopicsDirective)

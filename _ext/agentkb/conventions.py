@@ -1,13 +1,13 @@
 """The ``kb`` domain: conventions as objects, and links into agent sections.
 
-- ``{kb:convention} ID`` states a convention with a level (MUST/SHOULD/MAY), the
-  agent sections that state it or contradict it, and how it is checked. It is an
-  object of the domain: in the search results, the general index, and linkable
-  with ``{kb:conv}`ID```.
-- ``{kb:agent}`slug#anchor``` links to one section of an agent page and records
-  the link, so that the agent page can show, beside the section, which guides and
-  conventions cover it (the back-links).
-- ``{kb:convention-matrix}`` is the table of conventions by agents.
+- ``{kb:convention} ID`` places a convention of the rulebook (:mod:`agentkb.rulebook`)
+  on its guide, with its prose as the content. Its title, level and rules come from the
+  rulebook; the stances of every agent, with their evidence, are filled in when the
+  page is written, so a changed agent rewrites the guide without re-reading it.
+  It is an object of the domain: in the search results, the general index, and
+  linkable with ``{kb:conv}`ID```.
+- ``{kb:agent}`slug#anchor``` links to one section of an agent page and records the
+  link, so that the agent page can show, beside the section, which guides cover it.
 
 Everything is kept in the domain's data, which Sphinx merges after a parallel read.
 """
@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
@@ -28,27 +27,24 @@ from sphinx.domains import Domain, ObjType
 from sphinx.environment import BuildEnvironment
 from sphinx.roles import XRefRole
 from sphinx.util import logging
-from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
-from . import tables
-from .cards import GuidesPlaceholder, TopicsPlaceholder
+from .evidence import STANCE_SYMBOLS, evidence_reference, stances_of
 from .ingest import Agent, catalog
+from .published import conventions_document
+from .rulebook import STANCES, Convention, Rule
+from .stances import Evidence
+from .state import build_state
 
 logger = logging.getLogger(__name__)
 
-LEVELS = ("MUST", "SHOULD", "MAY")
 
+class Placement(NamedTuple):
+    """Where a convention of the rulebook is set out."""
 
-class Convention(NamedTuple):
     id: str
-    title: str
-    level: str
     docname: str
     anchor: str
-    states: tuple[str, ...]  # "slug#anchor" of agent sections that state it
-    contradicts: tuple[str, ...]
-    checked_by: str
 
 
 class AgentLink(NamedTuple):
@@ -59,21 +55,10 @@ class AgentLink(NamedTuple):
     label: str  # a convention ID, or "" for a plain guide link
 
 
-def _level(value: str) -> str:
-    level = (value or "").strip().upper()
-    if level not in LEVELS:
-        raise ValueError(f"{value!r} is not a level; use one of {', '.join(LEVELS)}")
-    return level
-
-
-def _targets(value: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in value.replace("\n", ",").split(",") if t.strip())
-
-
 def check_target(env: BuildEnvironment, target: str, location: Any) -> Agent | None:
     """Warn, naming the page and line, when ``slug#anchor`` is not an agent section."""
     slug, _, anchor = target.partition("#")
-    agent = catalog(env.app).by_slug(slug)
+    agent = catalog(env).by_slug(slug)
     if agent is None:
         logger.warning("unknown agent %r in %r", slug, target, location=location,
                        type="agentkb", subtype="agent-ref")
@@ -86,73 +71,73 @@ def check_target(env: BuildEnvironment, target: str, location: Any) -> Agent | N
     return agent
 
 
+class StancesPlaceholder(nodes.General, nodes.Element):
+    """The agents' stances on one convention: filled in when the page is written."""
+
+
 class ConventionDirective(ObjectDescription[str]):
-    """A convention the guides recommend."""
+    """A convention of the rulebook, set out on its guide."""
 
     required_arguments = 1
-    option_spec = {
-        **ObjectDescription.option_spec,
-        "title": directives.unchanged_required,
-        "level": lambda value: _level(value),
-        "states": directives.unchanged,
-        "contradicts": directives.unchanged,
-        "checked-by": directives.unchanged_required,
-    }
+
+    @property
+    def convention(self) -> Convention | None:
+        return build_state(self.env).rulebook.get(self.arguments[0])
 
     def handle_signature(self, sig: str, signode: addnodes.desc_signature) -> str:
-        level = self.options.get("level", "SHOULD")
+        conv = self.convention
         signode += addnodes.desc_name(sig, sig)
+        if conv is None:
+            logger.warning("convention %s is not in the rulebook; add it to _ext/agentkb/rulebook/%s.yaml",
+                           sig, self.env.docname.rpartition("/")[2], location=self.get_location(),
+                           type="agentkb", subtype="convention")
+            return sig
         signode += nodes.Text(" ")
-        signode += nodes.inline("", level, classes=["kb-level", f"kb-level-{level.lower()}"])
-        if "title" in self.options:
-            signode += nodes.inline("", f" {self.options['title']}", classes=["kb-conv-title"])
+        signode += nodes.inline("", conv.level, classes=["kb-level", f"kb-level-{conv.level.lower()}"])
+        signode += nodes.inline("", f" {conv.title}", classes=["kb-conv-title"])
         return sig
 
     def add_target_and_index(self, name: str, sig: str, signode: addnodes.desc_signature) -> None:
-        anchor = f"conv-{name.lower()}"
-        signode["ids"].append(anchor)
-        self.indexnode["entries"].append(("single", f"{name} (convention)", anchor, "", None))
-        title = self.options.get("title", "")
-        if title:
-            self.indexnode["entries"].append(("pair", f"conventions; {title}", anchor, "", None))
+        conv = self.convention
+        if conv is None:
+            return
+        signode["ids"].append(conv.anchor)
+        self.indexnode["entries"].append(("single", f"{name} (convention)", conv.anchor, "", None))
+        self.indexnode["entries"].append(("pair", f"conventions; {conv.title}", conv.anchor, "", None))
+        self.env.note_dependency(str(conv.path))
+        if conv.guide != self.env.docname:
+            logger.warning("convention %s belongs to %s (rulebook %s), not to this page", name, conv.guide,
+                           conv.path.name, location=self.get_location(), type="agentkb", subtype="convention")
         domain: KnowledgeBaseDomain = self.env.domains["kb"]  # type: ignore[assignment]
-        states = _targets(self.options.get("states", ""))
-        contradicts = _targets(self.options.get("contradicts", ""))
-        for target in (*states, *contradicts):
-            check_target(self.env, target, self.get_location())
-        domain.add_convention(
-            Convention(name, title, self.options.get("level", "SHOULD"), self.env.docname, anchor,
-                       states, contradicts, self.options.get("checked-by", "by review")),
-            location=self.get_location(),
-        )
-        for target in (*states, *contradicts):
-            domain.add_agent_link(target, AgentLink(self.env.docname, anchor, name))
+        domain.add_convention(Placement(name, self.env.docname, conv.anchor), location=self.get_location())
 
     def transform_content(self, content_node: addnodes.desc_content) -> None:
-        rows = [
-            ("Stated by", _targets(self.options.get("states", ""))),
-            ("Contradicted by", _targets(self.options.get("contradicts", ""))),
-        ]
+        conv = self.convention
+        if conv is None:
+            return
         fields = nodes.field_list(classes=["kb-conv-fields"])
-        for label, targets in rows:
-            if not targets:
-                continue
-            body = nodes.paragraph()
-            for index, target in enumerate(targets):
-                if index:
-                    body += nodes.Text(", ")
-                body += _agent_xref(target, self.env.docname)
-            fields += nodes.field("", nodes.field_name("", label), nodes.field_body("", body))
-        checked = nodes.paragraph("", self.options.get("checked-by", "by review"))
-        fields += nodes.field("", nodes.field_name("", "Checked by"), nodes.field_body("", checked))
+        fields += _field("Agents", StancesPlaceholder(convention=conv.id))
+        if conv.rules:
+            fields += _field("Detected by", _rules_list(conv.rules))
+        fields += _field("Checked by", nodes.paragraph("", conv.checked_by))
         content_node += fields
 
 
-def _agent_xref(target: str, docname: str, title: str = "") -> pending_xref:
-    ref = pending_xref("", refdomain="kb", reftype="agent", reftarget=target, refdoc=docname,
-                       refexplicit=bool(title))
-    ref += nodes.inline("", title or target, classes=["xref", "kb-agent-ref"])
-    return ref
+def _field(name: str, body: nodes.Node) -> nodes.field:
+    return nodes.field("", nodes.field_name("", name), nodes.field_body("", body))
+
+
+def _rules_list(rules: Iterable[Rule]) -> nodes.bullet_list:
+    items = nodes.bullet_list(classes=["kb-rules"])
+    for rule in rules:
+        para = nodes.paragraph()
+        para += nodes.literal("", rule.full_id)
+        what = f" ({rule.kind}" + (f", {', '.join(rule.languages)}" if rule.languages else "") + ")"
+        para += nodes.Text(f"{what}: a match is evidence that the agent {rule.stance} it. {rule.message}")
+        if rule.disabled:
+            para += nodes.inline("", f" Turned off: {rule.disabled}", classes=["kb-rule-off"])
+        items += nodes.list_item("", para)
+    return items
 
 
 class AgentSectionRole(XRefRole):
@@ -180,28 +165,18 @@ def _enclosing_id(node: nodes.Node, document: nodes.document) -> str:
     return sections[-1]["ids"][0] if sections else ""
 
 
-class MatrixPlaceholder(nodes.General, nodes.Element):
-    """Filled in once every page is read, when all conventions are known."""
-
-
-class ConventionMatrixDirective(SphinxDirective):
-    def run(self) -> list[nodes.Node]:
-        self.env.domains["kb"].note_aggregate(self.env.docname)
-        return [MatrixPlaceholder()]
-
-
 class KnowledgeBaseDomain(Domain):
     name = "kb"
     label = "Knowledge base"
     object_types = {"convention": ObjType("convention", "conv")}
-    directives = {"convention": ConventionDirective, "convention-matrix": ConventionMatrixDirective}
+    directives = {"convention": ConventionDirective}
     roles = {"conv": XRefRole(), "agent": AgentSectionRole()}
     #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page changes.
     initial_data: dict[str, Any] = {"conventions": {}, "agent_links": {}, "aggregate_docs": {}}
-    data_version = 2
+    data_version = 3
 
     @property
-    def conventions(self) -> dict[str, Convention]:
+    def conventions(self) -> dict[str, Placement]:
         return self.data["conventions"]
 
     @property
@@ -211,12 +186,12 @@ class KnowledgeBaseDomain(Domain):
     def note_aggregate(self, docname: str) -> None:
         self.data["aggregate_docs"][docname] = True
 
-    def add_convention(self, conv: Convention, location: Any) -> None:
-        other = self.conventions.get(conv.id)
-        if other and other.docname != conv.docname:
-            logger.warning("convention %s is also defined in %s", conv.id, other.docname,
+    def add_convention(self, placement: Placement, location: Any) -> None:
+        other = self.conventions.get(placement.id)
+        if other and other.docname != placement.docname:
+            logger.warning("convention %s is also set out in %s", placement.id, other.docname,
                            location=location, type="agentkb", subtype="convention")
-        self.conventions[conv.id] = conv
+        self.conventions[placement.id] = placement
 
     def add_agent_link(self, target: str, link: AgentLink) -> None:
         links = self.agent_links.setdefault(target, [])
@@ -228,8 +203,8 @@ class KnowledgeBaseDomain(Domain):
 
     def clear_doc(self, docname: str) -> None:
         self.data["aggregate_docs"].pop(docname, None)
-        for key, conv in list(self.conventions.items()):
-            if conv.docname == docname:
+        for key, placement in list(self.conventions.items()):
+            if placement.docname == docname:
                 del self.conventions[key]
         for target, links in list(self.agent_links.items()):
             kept = [link for link in links if link.docname != docname]
@@ -242,9 +217,9 @@ class KnowledgeBaseDomain(Domain):
         for docname in otherdata["aggregate_docs"]:
             if docname in docnames:
                 self.note_aggregate(docname)
-        for key, conv in otherdata["conventions"].items():
-            if conv.docname in docnames:
-                self.conventions[key] = conv
+        for key, placement in otherdata["conventions"].items():
+            if placement.docname in docnames:
+                self.conventions[key] = placement
         for target, links in otherdata["agent_links"].items():
             for link in links:
                 if link.docname in docnames:
@@ -254,19 +229,20 @@ class KnowledgeBaseDomain(Domain):
                      target: str, node: pending_xref, contnode: nodes.Element) -> nodes.reference | None:
         if typ == "agent":
             slug, _, anchor = target.partition("#")
-            agent = catalog(env.app).by_slug(slug)
+            agent = catalog(env).by_slug(slug)
             if agent is None:
                 return None
             section = agent.section(anchor) if anchor else None
             if not node.get("refexplicit"):
-                label = f"{slug} § {section.title}" if section else agent.title
+                label = f"{agent.title} § {section.title}" if section else agent.title
                 contnode = nodes.inline("", label, classes=["xref", "kb-agent-ref"])
             return make_refnode(builder, fromdocname, agent.docname, anchor, contnode, target)
         if typ == "conv":
-            conv = self.conventions.get(target)
-            if conv is None:
+            placement = self.conventions.get(target)
+            conv = build_state(env).rulebook.get(target)
+            if placement is None or conv is None:
                 return None
-            return make_refnode(builder, fromdocname, conv.docname, conv.anchor, contnode,
+            return make_refnode(builder, fromdocname, placement.docname, placement.anchor, contnode,
                                 f"{conv.id}: {conv.title}")
         return None
 
@@ -277,122 +253,137 @@ class KnowledgeBaseDomain(Domain):
         return [("kb:conv", found)] if found else []
 
     def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
-        for conv in self.conventions.values():
+        for placement in self.conventions.values():
             # Search splits display names on ".", so a title would break the ID apart.
-            yield conv.id, conv.id, "convention", conv.docname, conv.anchor, 1
+            yield placement.id, placement.id, "convention", placement.docname, placement.anchor, 1
 
 
-def _link(builder: Builder, fromdocname: str, docname: str, anchor: str, text: str,
-          classes: list[str] | None = None) -> nodes.reference:
-    ref = make_refnode(builder, fromdocname, docname, anchor, nodes.Text(text))
-    ref["classes"].extend(classes or [])
-    return ref
+def _stances_list(app: Sphinx, docname: str, conv_id: str) -> nodes.Node:
+    """Who takes which stance on one convention, each linking to its evidence."""
+    document = conventions_document(app.env)
+    record = next((c for c in document["conventions"] if c["id"] == conv_id), None)
+    titles = {a["slug"]: a["title"] for a in document["agents"]}
+    if record is None or not record["stances"]:
+        return nodes.paragraph("", "No agent takes a stance on it.")
+    items = nodes.bullet_list(classes=["kb-conv-stances"])
+    cat = catalog(app.env)
+    for kind in STANCES:
+        entries = [s for s in record["stances"] if s["stance"] == kind]
+        if not entries:
+            continue
+        para = nodes.paragraph()
+        para += nodes.inline("", f"{STANCE_SYMBOLS[kind]} {kind}: ", classes=["kb-stance", f"kb-{kind}"])
+        for index, entry in enumerate(entries):
+            if index:
+                para += nodes.Text(" · ")
+            agent = cat.by_slug(entry["agent"])
+            if agent is None:
+                continue
+            para += _link(app.builder, docname, agent.docname, "", titles[entry["agent"]])
+            para += nodes.Text(" (")
+            for number, evidence in enumerate(entry["evidence"]):
+                if number:
+                    para += nodes.Text(", ")
+                para += evidence_reference(app.builder, docname, agent, Evidence(evidence["line"], evidence["quote"]))
+            para += nodes.Text(", detected)" if entry["source"] == "detected" else ")")
+        items += nodes.list_item("", para)
+    return items
 
 
-def _matrix(app: Sphinx, domain: KnowledgeBaseDomain, fromdocname: str) -> nodes.table:
-    agents = catalog(app).agents
-    rows = []
-    for conv in sorted(domain.conventions.values(), key=lambda c: c.id):
-        stances = [_stance(conv, agent.slug) for agent in agents]
-        rows.append(tables.row(
-            [
-                _link(app.builder, fromdocname, conv.docname, conv.anchor, conv.id),
-                conv.level,
-                *(tables.entry(STANCE_LABELS[s], [f"kb-{s}"]) for s in stances),
-            ],
-            classes=["kb-disputed"] if conv.contradicts else [],
-        ))
-    header = ["Convention", "Level", *(a.slug for a in agents)]
-    return tables.table(header, rows, classes=["kb-matrix"])
+def _link(builder: Builder, fromdocname: str, docname: str, anchor: str, text: str) -> nodes.reference:
+    return make_refnode(builder, fromdocname, docname, anchor, nodes.Text(text))
 
 
-STANCE_LABELS = {"states": "✓ states", "contradicts": "✗ contradicts", "silent": "–"}
+def _section_of(agent: Agent, line: int) -> str:
+    """The anchor of the agent section that holds a line of its file."""
+    anchor = ""
+    for section in agent.sections:
+        if section.line > line:
+            break
+        anchor = section.anchor
+    return anchor
 
 
-def _stance(conv: Convention, slug: str) -> str:
-    if any(t.partition("#")[0] == slug for t in conv.contradicts):
-        return "contradicts"
-    if any(t.partition("#")[0] == slug for t in conv.states):
-        return "states"
-    return "silent"
-
-
-def _backlinks(app: Sphinx, doctree: nodes.document, docname: str, agent: Agent,
-               domain: KnowledgeBaseDomain) -> None:
-    env = app.env
+def _backlinks(app: Sphinx, doctree: nodes.document, docname: str, agent: Agent) -> None:
+    """Beside each agent section: the guide pages that link to it, and the conventions its lines evidence."""
+    domain: KnowledgeBaseDomain = app.env.domains["kb"]  # type: ignore[assignment]
+    by_section: dict[str, set[AgentLink]] = {}
+    for stance in stances_of(app.env, agent).stances:
+        placement = domain.conventions.get(stance.convention)
+        if placement is None:
+            continue
+        for evidence in stance.evidence:
+            link = AgentLink(placement.docname, placement.anchor, stance.convention)
+            by_section.setdefault(_section_of(agent, evidence.line), set()).add(link)
     for section in doctree.findall(nodes.section):
-        anchors = set(section["ids"]) | {section.get("slug", "")}
-        links = [link for a in anchors if a for link in domain.links_to(agent.slug, a)]
+        anchors = {a for a in (*section["ids"], section.get("slug", "")) if a}
+        links = {link for a in anchors for link in (*domain.links_to(agent.slug, a), *by_section.get(a, ()))}
         if not links:
             continue
         para = nodes.paragraph(classes=["kb-backlinks"])
         para += nodes.inline("", "Covered in: ", classes=["kb-backlinks-label"])
-        for index, link in enumerate(sorted(set(links))):
+        for index, link in enumerate(sorted(links)):
             if index:
                 para += nodes.Text(" · ")
-            title = env.titles[link.docname].astext() if link.docname in env.titles else link.docname
+            title = app.env.titles[link.docname].astext() if link.docname in app.env.titles else link.docname
             text = f"{link.label} ({title})" if link.label else title
             para += _link(app.builder, docname, link.docname, link.anchor, text)
         title_node = section.next_node(nodes.title)
         section.insert(section.index(title_node) + 1, para)
 
 
-def _cited_sections(domain: KnowledgeBaseDomain) -> dict[str, dict[str, set[str]]]:
-    """guide docname -> agent slug -> the anchors of that agent it links to."""
-    cited: dict[str, dict[str, set[str]]] = {}
-    for target, links in domain.agent_links.items():
-        slug, _, anchor = target.partition("#")
-        for link in links:
-            cited.setdefault(link.docname, {}).setdefault(slug, set()).add(anchor)
-    return cited
-
-
-def _citing_pages(domain: KnowledgeBaseDomain, slug: str) -> nodes.paragraph:
-    pages = [doc for doc, agents in _cited_sections(domain).items() if slug in agents]
-    return nodes.paragraph("", f"{len(pages)} pages" if pages else "–")
-
-
-def _topics(app: Sphinx, domain: KnowledgeBaseDomain, fromdocname: str) -> nodes.table:
-    agents = catalog(app).agents
-    cited = _cited_sections(domain)
-    rows = []
-    for docname in sorted(cited, key=lambda d: app.env.titles[d].astext()):
-        counts = [len(cited[docname].get(agent.slug, ())) for agent in agents]
-        rows.append(tables.row([
-            _link(app.builder, fromdocname, docname, "", app.env.titles[docname].astext()),
-            *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
-        ]))
-    return tables.table(["Page", *(a.slug for a in agents)], rows, classes=["kb-topics"])
-
-
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    domain: KnowledgeBaseDomain = app.env.domains["kb"]  # type: ignore[assignment]
-    for placeholder in list(doctree.findall(MatrixPlaceholder)):
-        placeholder.replace_self(_matrix(app, domain, docname))
-    for placeholder in list(doctree.findall(GuidesPlaceholder)):
-        placeholder.replace_self(_citing_pages(domain, placeholder["slug"]))
-    for placeholder in list(doctree.findall(TopicsPlaceholder)):
-        placeholder.replace_self(_topics(app, domain, docname))
-    agent = catalog(app).by_docname(docname)
+    for placeholder in list(doctree.findall(StancesPlaceholder)):
+        placeholder.replace_self(_stances_list(app, docname, placeholder["convention"]))
+    agent = catalog(app.env).by_docname(docname)
     if agent is not None:
-        _backlinks(app, doctree, docname, agent, domain)
+        _backlinks(app, doctree, docname, agent)
 
 
 def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
                         removed: set[str]) -> list[str]:
-    """Back-links, the matrix and the overview depend on every page: redo them when one changes.
+    """Re-read the pages that list every agent when an agent comes, goes or changes.
 
-    An agent file added, edited or removed shows up here too, as its page stub.
+    What else depends on other pages (stances in the guides, back-links on the agent
+    pages, the matrix) is filled in when a page is written: see on_env_get_updated.
     """
-    if not (added or changed or removed):
+    touched = added | changed | removed
+    build_state(env).touched_docs = touched
+    agent_docs = {a.docname for a in catalog(env).agents} | removed
+    if not touched & agent_docs:
         return []
-    pages = {a.docname for a in catalog(app).agents}
-    pages |= set(env.domains["kb"].data["aggregate_docs"])
+    return sorted(set(env.domains["kb"].data["aggregate_docs"]) & env.found_docs)
+
+
+def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Rewrite, without re-reading, the pages that show what changed pages say."""
+    touched = build_state(env).touched_docs
+    if not touched:
+        return []
+    domain: KnowledgeBaseDomain = env.domains["kb"]  # type: ignore[assignment]
+    agent_docs = {a.docname for a in catalog(env).agents}
+    pages = set(domain.data["aggregate_docs"])
+    if touched & agent_docs or touched - env.found_docs:
+        pages |= {placement.docname for placement in domain.conventions.values()}
+    if touched - agent_docs:
+        pages |= agent_docs
     return sorted(pages & env.found_docs)
+
+
+def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
+    """Every convention of the rulebook is set out on its guide."""
+    placed = env.domains["kb"].data["conventions"]
+    for conv in build_state(env).rulebook:
+        if conv.id not in placed and conv.guide in env.found_docs:
+            logger.warning("convention %s is in the rulebook but not on %s: add a {kb:convention} %s block",
+                           conv.id, conv.guide, conv.id, location=f"{conv.path}:{conv.line}",
+                           type="agentkb", subtype="convention")
 
 
 def setup(app: Sphinx) -> None:
     app.add_domain(KnowledgeBaseDomain)
-    app.add_node(MatrixPlaceholder)
+    app.add_node(StancesPlaceholder)
+    app.connect("env-check-consistency", on_env_check_consistency)
     app.connect("doctree-resolved", on_doctree_resolved)
     app.connect("env-get-outdated", on_env_get_outdated)
+    app.connect("env-get-updated", on_env_get_updated)

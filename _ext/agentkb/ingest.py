@@ -21,10 +21,14 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from myst_parser.mdit_to_docutils.base import compute_unique_slug
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import SphinxError
 from sphinx.util import logging
 
 from .definitions import AgentDefinition, definition_files
 from .facts import AgentFacts, measure
+from .rulebook import RulebookError, default_rulebook, load_rulebook
+from .state import BuildState, build_state, set_build_state
 from .validation import Finding, check_folder
 
 logger = logging.getLogger(__name__)
@@ -57,7 +61,7 @@ class Agent:
     @cached_property
     def sections(self) -> tuple[Section, ...]:
         """The body's headings with the HTML anchors MyST gives them on the page."""
-        return tuple(_sections(page_source(self), self.definition.body_start_line))
+        return tuple(_sections(page_source(self, conventions=False), self.definition.body_start_line))
 
     @cached_property
     def facts(self) -> AgentFacts:
@@ -84,8 +88,8 @@ class Catalog:
         return next((a for a in self.agents if a.slug == slug), None)
 
 
-def catalog(app: Sphinx) -> Catalog:
-    return app.agentkb_catalog  # type: ignore[attr-defined]
+def catalog(env: BuildEnvironment) -> Catalog:
+    return build_state(env).catalog
 
 
 def _titles(definitions: list[AgentDefinition]) -> dict[str, str]:
@@ -120,6 +124,12 @@ def load_catalog(srcdir: Path, folder: str) -> Catalog:
     return Catalog(folder=folder_path, agents=agents, errors=errors, provenance=provenance)
 
 
+class RulebookUnusable(SphinxError):
+    """Stops the build with the rulebook's file:line and message, without a traceback."""
+
+    category = "agentkb rulebook error"
+
+
 def _stub_text(agent: Agent) -> str:
     return (
         f"{STUB_MARKER}{agent.definition.path.name}: edit that file, not this one -->\n"
@@ -148,7 +158,12 @@ def on_builder_inited(app: Sphinx) -> None:
             location=f"{finding.path}:{finding.line}",
             type="agentkb", subtype="definition",
         )
-    app.agentkb_catalog = cat  # type: ignore[attr-defined]
+    folder = app.config.agentkb_rulebook
+    try:
+        rulebook = load_rulebook(srcdir / folder) if folder else default_rulebook()
+    except RulebookError as exc:
+        raise RulebookUnusable(str(exc)) from None
+    set_build_state(app.env, BuildState(catalog=cat, rulebook=rulebook))
     write_stubs(srcdir, cat.agents)
 
 
@@ -168,7 +183,11 @@ def _promote_h1(body_lines: list[str], body: str) -> None:
             body_lines[underline] = body_lines[underline].replace("=", "-")
 
 
-def page_source(agent: Agent) -> str:
+#: After the agent's own text: its stances on the conventions (see agentkb.evidence).
+CONVENTIONS_SECTION = "\n## Conventions\n\n```{{agent-conventions}} {slug}\n```\n"
+
+
+def page_source(agent: Agent, *, conventions: bool = True) -> str:
     """The MyST text Sphinx parses for an agent page, lines aligned with the raw file."""
     header = [
         f"# {agent.title}\n",
@@ -181,7 +200,8 @@ def page_source(agent: Agent) -> str:
     _promote_h1(body_lines, body)
     if body_lines and not body_lines[-1].endswith("\n"):
         body_lines[-1] += "\n"
-    return "".join(header) + "\n" * padding + "".join(body_lines)
+    trailer = CONVENTIONS_SECTION.format(slug=agent.slug) if conventions else ""
+    return "".join(header) + "\n" * padding + "".join(body_lines) + trailer
 
 
 def _sections(source: str, body_start_line: int, depth: int = 4) -> list[Section]:
@@ -200,7 +220,7 @@ def _sections(source: str, body_start_line: int, depth: int = 4) -> list[Section
 
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
-    agent = catalog(app).by_docname(docname)
+    agent = catalog(app.env).by_docname(docname)
     if agent is None:
         return
     app.env.note_dependency(str(agent.definition.path))
@@ -209,5 +229,7 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
 
 def setup(app: Sphinx) -> None:
     app.add_config_value("agentkb_definitions", "agents/definitions", "env", types=[str])
+    # A folder of rulebook YAML files, relative to the source folder; empty: the one agentkb ships.
+    app.add_config_value("agentkb_rulebook", "", "env", types=[str])
     app.connect("builder-inited", on_builder_inited)
     app.connect("source-read", on_source_read)

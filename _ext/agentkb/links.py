@@ -48,7 +48,7 @@ class OutsideLinks(SphinxTransform):
         return candidate.exists() or joined.removesuffix(".md") in self.env.found_docs
 
     def apply(self, **kwargs: object) -> None:
-        if catalog(self.app).by_docname(self.env.docname) is None:
+        if catalog(self.env).by_docname(self.env.docname) is None:
             return
         for ref in list(self.document.findall(addnodes.pending_xref)):
             target = ref.get("reftarget", "")

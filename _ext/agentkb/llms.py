@@ -11,6 +11,7 @@ pages it rewrites; the build's end joins them in the order of the toctree.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from docutils import nodes
@@ -20,6 +21,7 @@ from sphinx.writers.text import TextTranslator, TextWriter
 
 from .cards import description_markdown
 from .ingest import catalog
+from .published import CONVENTIONS_JSON, conventions_document
 
 SUMMARY = (
     "Backend-engineering guidance from Claude Code sub-agent definitions: the definitions "
@@ -41,7 +43,7 @@ def llms_text(app: Sphinx) -> str:
     descriptions = {
         agent.docname: description_markdown(str(agent.definition.meta.get("description", "")))
         .strip().split("\n")[0]
-        for agent in catalog(app).agents
+        for agent in catalog(app.env).agents
     }
     lines = [f"# {app.config.project}", "", f"> {SUMMARY}", ""]
     for section in env.toctree_includes.get(app.config.root_doc, []):
@@ -51,6 +53,13 @@ def llms_text(app: Sphinx) -> str:
             note = f": {descriptions[docname]}" if docname in descriptions else ""
             lines.append(f"- [{env.titles[docname].astext()}]({uri}){note}")
         lines.append("")
+    lines += ["## Conventions", "", f"Every convention, its rules and each agent's stance with evidence: "
+              f"[{CONVENTIONS_JSON}]({CONVENTIONS_JSON}).", ""]
+    for conv in conventions_document(env)["conventions"]:
+        counts = Counter(s["stance"] for s in conv["stances"])
+        stances = ", ".join(f"{n} {stance}" for stance, n in sorted(counts.items())) or "no agent takes a stance"
+        lines.append(f"- [{conv['id']}]({conv['page']}) ({conv['level']}): {conv['title']}. Agents: {stances}.")
+    lines.append("")
     return "\n".join(lines)
 
 

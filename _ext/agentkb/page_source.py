@@ -57,7 +57,7 @@ def last_commit_dates(srcdir: Path) -> dict[str, int]:
 
 def source_path(app: Sphinx, docname: str) -> Path:
     """The file a reader would edit to change the page, relative to the source folder."""
-    agent = catalog(app).by_docname(docname)
+    agent = catalog(app.env).by_docname(docname)
     path = agent.definition.path if agent is not None else Path(app.env.doc2path(docname))
     return path.resolve().relative_to(Path(app.srcdir).resolve())
 
@@ -88,7 +88,7 @@ def on_html_page_context(
         if timestamp
         else None
     )
-    if catalog(app).by_docname(pagename) is not None:
+    if catalog(app.env).by_docname(pagename) is not None:
         context["theme_source_edit_link"] = _repository_link(app, "edit", path)
         context["theme_source_view_link"] = _repository_link(app, "blob", path) + "?plain=true"
 

@@ -1,12 +1,16 @@
-"""Lint agent definitions against Claude Code's documented sub-agent format.
+"""Lint agent definitions against what Claude Code accepts in a sub-agent file.
 
-Claude Code silently ignores most mistakes in an agent file (an unknown field, a
-misspelt tool, a model it does not know), so the agent quietly runs with other
-settings than its author intended. These rules turn such mistakes into findings
-that point at the file, the line and the field.
+Claude Code refuses only a few mistakes: a file it cannot parse, or one without a
+usable ``name`` and ``description``. Those are errors. It silently ignores the rest
+(an unknown field, a misspelt tool, a permission mode it does not know), so the
+agent quietly runs with other settings than its author intended: those are
+warnings. Every finding carries the ID of a rule in :data:`RULES`, and each rule
+has a page on the site (``agents/checker/<id>``).
 
-The module knows nothing about Sphinx: the ``check`` command prints the findings,
-and the site's extension turns them into build warnings.
+What Claude Code accepts comes from one data file, ``claude_code_spec.toml``, which
+records the documentation it was taken from and when. The module knows nothing
+about Sphinx: the ``check`` command prints the findings, and the site's extension
+turns them into build warnings.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -24,13 +29,45 @@ from .definitions import AgentDefinition, DefinitionError, definition_files, loa
 
 Severity = Literal["error", "warning"]
 
+SPEC_PATH = Path(__file__).with_name("claude_code_spec.toml")
+#: The data file's contents: fields, tools, models, name rules and their sources.
+SPEC: dict[str, Any] = tomllib.loads(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class CheckRule:
+    #: Stable: findings, SARIF results and the rule's page URL all use it.
+    id: str
+    severity: Severity
+    summary: str
+
+
+RULES: dict[str, CheckRule] = {
+    rule.id: rule
+    for rule in (
+        CheckRule("unreadable", "error", "The file has no readable YAML front matter"),
+        CheckRule("missing-field", "error", "A required field (name or description) is missing"),
+        CheckRule("empty-field", "error", "A required field (name or description) is empty"),
+        CheckRule("wrong-type", "error", "The name or the description is not a string"),
+        CheckRule("invalid-name", "error", "Claude Code refuses the agent's name"),
+        CheckRule("name-style", "warning", "The name is not lowercase letters, digits and hyphens"),
+        CheckRule("unknown-field", "warning", "A front-matter field Claude Code does not know"),
+        CheckRule("invalid-value", "warning", "An optional field's value Claude Code ignores"),
+        CheckRule("unknown-tool", "warning", "A tool name Claude Code does not know"),
+        CheckRule("empty-tools", "warning", "The tools field is present but lists no tool"),
+        CheckRule("unknown-model", "warning", "A model that is neither an alias nor a model ID"),
+        CheckRule("duplicate-name", "warning", "Two files define agents with the same name"),
+        CheckRule("missing-skill", "warning", "A preloaded skill is not where Claude Code looks"),
+    )
+}
+
 
 @dataclass(frozen=True)
 class Finding:
     path: Path
     line: int
     severity: Severity
-    #: A stable identifier for the rule, such as ``missing-field`` or ``unknown-tool``.
+    #: The ID of the rule in :data:`RULES`, such as ``missing-field`` or ``unknown-tool``.
     code: str
     #: The front-matter field at fault, or ``None`` when the file as a whole is.
     field: str | None
@@ -43,70 +80,45 @@ class Finding:
         return {**asdict(self), "path": str(self.path)}
 
 
+def _finding(path: Path, line: int, code: str, field: str | None, message: str) -> Finding:
+    return Finding(path, line, RULES[code].severity, code, field, message)
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     value: str
     kind: Literal["alias", "id"]
-    #: ``opus``, ``sonnet`` or ``haiku``; ``None`` for ``inherit``.
+    #: A model family such as ``opus`` or ``sonnet``; ``None`` for ``inherit``.
     family: str | None
     label: str
 
 
-BUILTIN_TOOLS = frozenset(
-    {
-        "Agent",
-        # Agent's former name, which older definitions still use.
-        "Task",
-        "Bash",
-        "BashOutput",
-        "KillShell",
-        "Edit",
-        "MultiEdit",
-        "Glob",
-        "Grep",
-        "LS",
-        "NotebookEdit",
-        "NotebookRead",
-        "Read",
-        "Skill",
-        "SlashCommand",
-        "TodoWrite",
-        "WebFetch",
-        "WebSearch",
-        "Write",
-        "ExitPlanMode",
-        "AskUserQuestion",
-    }
-)
-MODEL_ALIASES = ("sonnet", "opus", "haiku", "inherit")
-PERMISSION_MODES = ("default", "acceptEdits", "auto", "dontAsk", "bypassPermissions", "plan")
-MEMORY_SCOPES = ("user", "project", "local")
-EFFORT_LEVELS = ("low", "medium", "high", "max")
-ISOLATION_MODES = ("worktree",)
-COLOR_NAMES = (
-    "red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "pink", "white"
-)
+_MODELS = SPEC["models"]
+_TOOLS = SPEC["tools"]
+_NAME = SPEC["name"]
+MODEL_ALIASES: tuple[str, ...] = tuple(_MODELS["aliases"])
+#: Tool names a ``tools`` list may use: today's names and the former ones Claude Code still matches.
+KNOWN_TOOLS = frozenset(_TOOLS["builtin"]) | frozenset(_TOOLS["aliases"])
+COLOR_NAMES: tuple[str, ...] = tuple(SPEC["colours"]["names"])
 
-_NAME = re.compile(r"[a-z]+(?:-[a-z]+)*")
-_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz-")
+_DOCUMENTED_NAME = re.compile(_NAME["documented"])
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _MCP_TOOL = re.compile(r"mcp__[\w.*-]+")
 _TOOL_PATTERN = re.compile(r"(?P<tool>\w+)\(.+\)")
-_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
-#: Any plausible model ID, including ones newer than this module, is left alone.
-_MODEL_ID_SHAPE = re.compile(r"claude-[a-z0-9.-]+")
-# Since Claude 4 the family comes before the version; before that, after it.
-_FAMILY = r"(?P<family>opus|sonnet|haiku)"
+#: What JavaScript's parseInt reads from the start of a string, as Claude Code reads maxTurns.
+_LEADING_INTEGER = re.compile(r"\s*[+-]?\d+")
+#: Any plausible model ID, including ones newer than the data file, is left alone.
+_MODEL_ID_SHAPE = re.compile(re.escape(_MODELS["id-prefix"]) + r"[a-z0-9.-]+")
+_FAMILY = "(?P<family>" + "|".join(map(re.escape, _MODELS["families"])) + ")"
 _VERSION = r"(?P<major>\d+)(?:-(?P<minor>\d{1,2}))?"
 _SNAPSHOT = r"(?:-(?:\d{8}|latest))?"
 _FAMILY_FIRST_ID = re.compile(f"claude-{_FAMILY}-{_VERSION}{_SNAPSHOT}")
 _VERSION_FIRST_ID = re.compile(f"claude-{_VERSION}-{_FAMILY}{_SNAPSHOT}")
 #: A name in a comma-separated list; commas inside ``Bash(a, b)`` do not separate.
 _LIST_ITEM = re.compile(r"(?:[^,(]|\([^)]*\)?)+")
-#: Names people carry over from other formats, too far from the right one for difflib.
-_FIELD_ALIASES = {"allowedtools": "tools"}
 
-Problem = tuple[Severity, str, str]
-Rule = Callable[[str, Any], Iterator[Problem]]
+Problem = tuple[str, str]  # (rule ID, message)
+Check = Callable[[str, Any], Iterator[Problem]]
 
 
 def normalise_model(value: str) -> ModelInfo | None:
@@ -172,30 +184,29 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _wrong_type(field: str, expected: str, value: object) -> Problem:
-    return "error", "wrong-type", f"field '{field}' must be {expected}, not {_describe(value)}"
+_IGNORED = "; Claude Code ignores it"
 
 
-def _of_type(kind: type | tuple[type, ...], expected: str) -> Rule:
-    def rule(field: str, value: Any) -> Iterator[Problem]:
+def _ignored_type(field: str, expected: str, value: object) -> Problem:
+    return "invalid-value", f"field '{field}' must be {expected}, not {_describe(value)}{_IGNORED}"
+
+
+def _of_type(kind: type | tuple[type, ...], expected: str) -> Check:
+    def check(field: str, value: Any) -> Iterator[Problem]:
         if not isinstance(value, kind):
-            yield _wrong_type(field, expected, value)
+            yield _ignored_type(field, expected, value)
 
-    return rule
+    return check
 
 
-def _one_of(choices: Sequence[str], severity: Severity) -> Rule:
+def _one_of(field: str, value: Any) -> Iterator[Problem]:
+    choices = SPEC["fields"]["choices"][field]
     expected = f"'{choices[0]}'" if len(choices) == 1 else "one of " + ", ".join(choices)
-
-    def rule(field: str, value: Any) -> Iterator[Problem]:
-        if not isinstance(value, str):
-            yield _wrong_type(field, expected, value)
-        elif value not in choices:
-            code = "invalid-value" if severity == "error" else "unusual-value"
-            hint = _did_you_mean(_closest(value, choices))
-            yield severity, code, f"field '{field}' is {value!r}, not {expected}{hint}"
-
-    return rule
+    if not isinstance(value, str):
+        yield _ignored_type(field, expected, value)
+    elif value not in choices:
+        hint = _did_you_mean(_closest(value, choices))
+        yield "invalid-value", f"field '{field}' is {value!r}, not {expected}{_IGNORED}{hint}"
 
 
 def _string_list(field: str, value: Any) -> Problem | None:
@@ -204,13 +215,12 @@ def _string_list(field: str, value: Any) -> Problem | None:
     if isinstance(value, str):
         return None
     if not isinstance(value, list):
-        return _wrong_type(field, expected, value)
+        return _ignored_type(field, expected, value)
     for position, item in enumerate(value, start=1):
         if not isinstance(item, str):
             return (
-                "error",
-                "wrong-type",
-                f"field '{field}' must be {expected}, but item {position} is {_describe(item)}",
+                "invalid-value",
+                f"field '{field}' must be {expected}, but item {position} is {_describe(item)}{_IGNORED}",
             )
     return None
 
@@ -220,14 +230,36 @@ def _characters(noun: str, chars: Sequence[str]) -> str:
     return f"the {noun} {listed}" if len(chars) == 1 else f"the {noun}s {listed}"
 
 
-def _check_name(field: str, value: Any) -> Iterator[Problem]:
+def _required_text(field: str, value: Any) -> Problem | None:
+    """Claude Code skips an agent whose name or description is not a non-empty string."""
     if not isinstance(value, str):
-        yield _wrong_type(field, "a string", value)
+        return "wrong-type", f"field '{field}' must be a string, not {_describe(value)}"
+    if not value.strip():
+        return "empty-field", f"field '{field}' is empty; Claude Code skips the agent"
+    return None
+
+
+def _refusal_reasons(name: str) -> list[str]:
+    """Why Claude Code refuses to load an agent with this name (nothing when it loads it)."""
+    refused = [char for char in _NAME["rejected-characters"] if char in name]
+    reasons = [f"contains {_characters('character', refused)}"] if refused else []
+    if name.startswith(_NAME["rejected-prefix"]):
+        reasons.append(f"starts with {_NAME['rejected-prefix']!r}")
+    if len(name) > _NAME["max-length"]:
+        reasons.append(f"is longer than {_NAME['max-length']} characters")
+    return reasons
+
+
+def _check_name(field: str, value: Any) -> Iterator[Problem]:
+    problem = _required_text(field, value)
+    if problem:
+        yield problem
         return
-    if _NAME.fullmatch(value):
+    reasons = _refusal_reasons(value)
+    if reasons:
+        yield "invalid-name", f"field 'name' is {value!r}: Claude Code refuses it because it {' and '.join(reasons)}"
         return
-    if not value:
-        yield "error", "empty-field", f"field '{field}' is empty"
+    if _DOCUMENTED_NAME.fullmatch(value):
         return
     faults = []
     uppercase = sorted({char for char in value if char.isupper()})
@@ -236,36 +268,38 @@ def _check_name(field: str, value: Any) -> Iterator[Problem]:
     others = sorted({char for char in value if not (char.isupper() or char in _NAME_CHARACTERS)})
     if others:
         faults.append(_characters("character", others))
-    if value.startswith("-") or value.endswith("-"):
-        faults.append("a hyphen at the start or end")
+    if value.endswith("-"):
+        faults.append("a hyphen at the end")
     if "--" in value:
         faults.append("consecutive hyphens")
     # Only suggest a name when the fix is mechanical; dropping characters could change its meaning.
     fixed = re.sub(r"[\s_-]+", "-", value.lower()).strip("-")
-    hint = f"; try '{fixed}'" if _NAME.fullmatch(fixed) else ""
+    hint = f"; try '{fixed}'" if _DOCUMENTED_NAME.fullmatch(fixed) else ""
     yield (
-        "error",
-        "invalid-name",
-        f"field 'name' is {value!r}: it must be lowercase letters a-z joined by single hyphens, "
-        f"but has {' and '.join(faults)}{hint}",
+        "name-style",
+        f"field 'name' is {value!r}: the documented form is lowercase letters joined by single "
+        f"hyphens (digits work too), but it has {' and '.join(faults)}{hint}",
     )
 
 
-def _check_description(field: str, value: Any) -> Iterator[Problem]:
-    if not isinstance(value, str):
-        yield _wrong_type(field, "a string", value)
-    elif not value.strip():
-        yield "error", "empty-field", f"field '{field}' is empty; Claude Code delegates by it"
+def _check_text(field: str, value: Any) -> Iterator[Problem]:
+    problem = _required_text(field, value)
+    if problem:
+        yield problem
 
 
 def _tool_problem(name: str) -> str | None:
-    if name in BUILTIN_TOOLS or _MCP_TOOL.fullmatch(name):
+    if name in KNOWN_TOOLS or _MCP_TOOL.fullmatch(name):
         return None
     pattern = _TOOL_PATTERN.fullmatch(name)
-    if pattern and pattern["tool"] in BUILTIN_TOOLS:
+    if pattern and pattern["tool"] in KNOWN_TOOLS:
         return None
     head, paren, rest = name.partition("(")
-    suggestion = _closest(head, BUILTIN_TOOLS)
+    if head in _TOOLS["retired"]:
+        successor = _TOOLS["retired"][head]
+        instead = f"; use '{successor}'" if successor else ""
+        return f"tool '{name}' is no longer a Claude Code tool; Claude Code ignores it{instead}"
+    suggestion = _closest(head, KNOWN_TOOLS)
     return (
         f"tool '{name}' is not a Claude Code tool name; Claude Code ignores it"
         f"{_did_you_mean(suggestion and suggestion + paren + rest)}"
@@ -276,9 +310,8 @@ def _check_tools(field: str, value: Any) -> Iterator[Problem]:
     blank = value in (None, []) or isinstance(value, str) and not parse_tools(value)
     if field == "tools" and blank:
         yield (
-            "warning",
             "empty-tools",
-            "field 'tools' is empty; list the tools the agent needs, "
+            "field 'tools' lists no tool, so the agent gets none; list the tools it needs, "
             "or remove the field to let it inherit every tool",
         )
         return
@@ -289,95 +322,99 @@ def _check_tools(field: str, value: Any) -> Iterator[Problem]:
     for name in parse_tools(value):
         message = _tool_problem(name)
         if message:
-            yield "warning", "unknown-tool", f"field '{field}': {message}"
+            yield "unknown-tool", f"field '{field}': {message}"
 
 
 def _check_model(field: str, value: Any) -> Iterator[Problem]:
     if not isinstance(value, str):
-        yield _wrong_type(field, "a string", value)
-    elif not (normalise_model(value) or _MODEL_ID_SHAPE.fullmatch(value)):
+        yield _ignored_type(field, "a string", value)
+        return
+    value = value.strip()
+    # Claude Code reads any capitalisation of ``inherit`` as inherit.
+    if value.lower() == "inherit":
+        return
+    if not (normalise_model(value) or _MODEL_ID_SHAPE.fullmatch(value)):
         hint = _did_you_mean(_closest(value, MODEL_ALIASES))
         yield (
-            "warning",
             "unknown-model",
             f"field 'model': model {value!r} is neither an alias ({', '.join(MODEL_ALIASES)}) "
-            f"nor a model ID such as claude-sonnet-4-20250514{hint}",
+            f"nor a model ID such as {_MODELS['example-id']}{hint}",
         )
 
 
-def _check_max_turns(field: str, value: Any) -> Iterator[Problem]:
+def _check_positive_integer(field: str, value: Any) -> Iterator[Problem]:
+    if isinstance(value, str) and (leading := _LEADING_INTEGER.match(value)):
+        value = int(leading.group())
     # bool is a subclass of int, and ``maxTurns: yes`` is certainly not a count.
     if not isinstance(value, int) or isinstance(value, bool):
-        yield _wrong_type(field, "a positive integer", value)
+        yield _ignored_type(field, "a positive integer", value)
     elif value < 1:
-        yield "error", "invalid-value", f"field '{field}' must be a positive integer, not {value}"
+        yield "invalid-value", f"field '{field}' must be a positive integer, not {value}{_IGNORED}"
 
 
-def _check_skills(field: str, value: Any) -> Iterator[Problem]:
+def _check_choice_or_integer(field: str, value: Any) -> Iterator[Problem]:
+    if not isinstance(value, int) or isinstance(value, bool):
+        yield from _one_of(field, value)
+
+
+def _check_string_list(field: str, value: Any) -> Iterator[Problem]:
     problem = _string_list(field, value)
     if problem:
         yield problem
 
 
-def _check_color(field: str, value: Any) -> Iterator[Problem]:
+def _check_colour(field: str, value: Any) -> Iterator[Problem]:
     if not isinstance(value, str):
-        yield _wrong_type(field, "a string", value)
-    elif value.lower() not in COLOR_NAMES and not _HEX_COLOR.fullmatch(value):
+        yield _ignored_type(field, "a string", value)
+    elif value not in COLOR_NAMES:
+        hint = _did_you_mean(_closest(value, COLOR_NAMES))
         yield (
-            "warning",
-            "unusual-value",
-            f"field '{field}' is {value!r}, which is neither a colour name "
-            f"({', '.join(COLOR_NAMES)}) nor a hex colour such as '#1e90ff'",
+            "invalid-value",
+            f"field '{field}' is {value!r}, not one of Claude Code's agent colours "
+            f"({', '.join(COLOR_NAMES)}){_IGNORED}{hint}",
         )
 
 
-FIELD_RULES: dict[str, Rule] = {
+#: One check per kind of value the data file's ``[fields.kinds]`` names.
+_CHECKS_BY_KIND: dict[str, Check] = {
     "name": _check_name,
-    "description": _check_description,
-    "tools": _check_tools,
-    "disallowedTools": _check_tools,
+    "text": _check_text,
+    "tool-list": _check_tools,
     "model": _check_model,
-    "permissionMode": _one_of(PERMISSION_MODES, "error"),
-    "maxTurns": _check_max_turns,
-    "skills": _check_skills,
-    "mcpServers": _of_type((list, dict), "a list or a mapping"),
-    "hooks": _of_type(dict, "a mapping"),
-    "memory": _one_of(MEMORY_SCOPES, "error"),
-    "background": _of_type(bool, "true or false"),
-    "effort": _one_of(EFFORT_LEVELS, "warning"),
-    "isolation": _one_of(ISOLATION_MODES, "error"),
-    "initialPrompt": _of_type(str, "a string"),
-    "color": _check_color,
+    "choice": _one_of,
+    "choice-or-integer": _check_choice_or_integer,
+    "positive-integer": _check_positive_integer,
+    "string-list": _check_string_list,
+    "list": _of_type(list, "a list"),
+    "mapping": _of_type(dict, "a mapping"),
+    "boolean": _of_type(bool, "true or false"),
+    "string": _of_type(str, "a string"),
+    "colour": _check_colour,
 }
-REQUIRED_FIELDS = ("name", "description")
+FIELD_CHECKS: dict[str, Check] = {field: _CHECKS_BY_KIND[kind] for field, kind in SPEC["fields"]["kinds"].items()}
+REQUIRED_FIELDS: tuple[str, ...] = tuple(SPEC["fields"]["required"])
 
 
 def _unknown_field(field: str) -> str:
-    suggestion = _FIELD_ALIASES.get(_fold(field)) or _closest(field, FIELD_RULES)
+    suggestion = SPEC["fields"]["aliases"].get(_fold(field)) or _closest(field, FIELD_CHECKS)
     return f"unknown field '{field}'; Claude Code ignores it{_did_you_mean(suggestion)}"
 
 
 def check_definition(defn: AgentDefinition) -> list[Finding]:
     """Findings of the rules that need only this one file."""
     findings = [
-        Finding(
-            defn.path, 1, "error", "missing-field", field, f"required field '{field}' is missing"
-        )
+        _finding(defn.path, 1, "missing-field", field, f"required field '{field}' is missing")
         for field in REQUIRED_FIELDS
         if field not in defn.meta
     ]
     for key, value in defn.meta.items():
         field = str(key)
         line = defn.line_of(field)
-        rule = FIELD_RULES.get(field)
-        if rule is None:
-            message = _unknown_field(field)
-            findings.append(Finding(defn.path, line, "warning", "unknown-field", field, message))
+        check = FIELD_CHECKS.get(field)
+        if check is None:
+            findings.append(_finding(defn.path, line, "unknown-field", field, _unknown_field(field)))
             continue
-        findings.extend(
-            Finding(defn.path, line, severity, code, field, message)
-            for severity, code, message in rule(field, value)
-        )
+        findings.extend(_finding(defn.path, line, code, field, message) for code, message in check(field, value))
     return findings
 
 
@@ -408,19 +445,16 @@ def _duplicate_names(definitions: Sequence[AgentDefinition]) -> Iterator[Finding
     for name, group in by_name.items():
         for defn in group[1:]:
             others = ", ".join(str(other.path) for other in group if other is not defn)
-            yield Finding(
+            yield _finding(
                 defn.path,
                 defn.line_of("name"),
-                "warning",
                 "duplicate-name",
                 "name",
                 f"name '{name}' is also used by {others}; Claude Code loads only one of them",
             )
 
 
-def _missing_skills(
-    definitions: Sequence[AgentDefinition], skills_dirs: Sequence[Path]
-) -> Iterator[Finding]:
+def _missing_skills(definitions: Sequence[AgentDefinition], skills_dirs: Sequence[Path]) -> Iterator[Finding]:
     for defn in definitions:
         value = defn.meta.get("skills")
         if value is None or _string_list("skills", value):
@@ -428,10 +462,9 @@ def _missing_skills(
         folders = [default_skills_dir(defn.path), *skills_dirs]
         for skill in parse_tools(value):
             if not any((folder / skill / "SKILL.md").is_file() for folder in folders):
-                yield Finding(
+                yield _finding(
                     defn.path,
                     defn.line_of("skills"),
-                    "warning",
                     "missing-skill",
                     "skills",
                     f"field 'skills': skill '{skill}' is not present in "
@@ -454,7 +487,7 @@ def check_folder(
         try:
             defn = load_definition(path)
         except DefinitionError as exc:
-            findings.append(Finding(exc.path, exc.line, "error", "unreadable", None, exc.message))
+            findings.append(_finding(exc.path, exc.line, "unreadable", None, exc.message))
             continue
         definitions.append(defn)
         findings.extend(check_definition(defn))

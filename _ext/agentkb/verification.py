@@ -22,6 +22,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -29,6 +30,7 @@ from . import tables
 from .definitions import AgentDefinition, LocatedError
 from .facts import CodeSample, measure
 from .ingest import catalog
+from .state import build_state
 
 logger = logging.getLogger(__name__)
 
@@ -442,30 +444,30 @@ def _agent_blocks(doctree: nodes.document, verdicts: list[Verdict]) -> list[tupl
 _anchors: dict[str, set[str]] = {}
 
 
-def verdicts_for(app: Sphinx, slug: str) -> list[Verdict]:
-    return app.agentkb_verdicts.get(slug, [])  # type: ignore[attr-defined]
+def verdicts_for(env: BuildEnvironment, slug: str) -> list[Verdict]:
+    return build_state(env).verdicts.get(slug, [])
 
 
 def on_builder_inited(app: Sphinx) -> None:
     """Classify every agent's samples once, before pages are read (in any process)."""
     _anchors.clear()
     verdicts: dict[str, list[Verdict]] = {}
-    for agent in catalog(app).agents:
+    for agent in catalog(app.env).agents:
         try:
             verdicts[agent.slug] = classify(agent.definition)
         except SidecarError as exc:
             logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}",
                            type="agentkb", subtype="sidecar")
             verdicts[agent.slug] = []
-    app.agentkb_verdicts = verdicts  # type: ignore[attr-defined]
+    build_state(app.env).verdicts = verdicts
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
-    agent = catalog(app).by_docname(app.env.docname)
+    agent = catalog(app.env).by_docname(app.env.docname)
     if agent is not None:
         if (sidecar := sidecar_path(agent.definition.path)).exists():
             app.env.note_dependency(str(sidecar))
-        blocks = _agent_blocks(doctree, verdicts_for(app, agent.slug))
+        blocks = _agent_blocks(doctree, verdicts_for(app.env, agent.slug))
     else:
         blocks = _handwritten(doctree)
     for node, status in blocks:
@@ -519,16 +521,16 @@ class AgentVerificationDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         part = self.arguments[0]
-        agents = catalog(self.env.app).agents
+        agents = catalog(self.env).agents
         for agent in agents:
             self.env.note_dependency(str(agent.definition.path))
             if (sidecar := sidecar_path(agent.definition.path)).exists():
                 self.env.note_dependency(str(sidecar))
-        every = [v for agent in agents for v in verdicts_for(self.env.app, agent.slug)]
+        every = [v for agent in agents for v in verdicts_for(self.env, agent.slug)]
         header = [STATUS_TITLES[s] for s in STATUSES] + ["total"]
         if part == "agents":
             rows: list[list[Any]] = [
-                [[_link(agent.title, agent.docname)], *_counts(verdicts_for(self.env.app, agent.slug))]
+                [[_link(agent.title, agent.docname)], *_counts(verdicts_for(self.env, agent.slug))]
                 for agent in agents
             ]
             return [_table(["agent", *header], [*rows, ["all agents", *_counts(every)]])]
@@ -539,7 +541,7 @@ class AgentVerificationDirective(SphinxDirective):
         if part == "does-not-run":
             failing = nodes.bullet_list()
             for agent in agents:
-                for verdict in verdicts_for(self.env.app, agent.slug):
+                for verdict in verdicts_for(self.env, agent.slug):
                     if verdict.status == "does-not-run":
                         failing += nodes.list_item("", _failing_item(agent.title, agent.docname, verdict))
             return [failing if failing.children else nodes.paragraph(text="None.")]

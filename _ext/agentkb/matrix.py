@@ -1,0 +1,162 @@
+"""``{kb:convention-matrix}``: conventions × agents, from :func:`agentkb.published.conventions_document`.
+
+Each cell holds the agent's stances on the convention, each symbol linking to the
+quoted line of the agent's page. Rows carry their topic, level and whether they are
+disputed, columns their agent, so ``_static/matrix.js`` can filter them; agents that
+take no stance at all are hidden until asked for, so that the table reads at 200 agents.
+The table is HTML written here rather than a docutils table because the filters need
+those data attributes, which docutils tables cannot carry.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from html import escape
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from .evidence import STANCE_MEANINGS, STANCE_SYMBOLS
+from .published import LEVEL_MEANINGS, conventions_document
+from .rulebook import LEVELS, STANCES
+
+
+class MatrixPlaceholder(nodes.General, nodes.Element):
+    """Filled in when the page is written, once every page has been read."""
+
+
+class ConventionMatrixDirective(SphinxDirective):
+    def run(self) -> list[nodes.Node]:
+        self.env.domains["kb"].note_aggregate(self.env.docname)
+        return [MatrixPlaceholder()]
+
+
+def _attr(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def legend_html() -> str:
+    stances = "".join(
+        f"<dt><span class='kb-stance kb-{s}'>{STANCE_SYMBOLS[s]}</span> {s}</dt><dd>{STANCE_MEANINGS[s]}</dd>"
+        for s in STANCES
+    )
+    levels = "".join(f"<dt>{level}</dt><dd>{LEVEL_MEANINGS[level]}</dd>" for level in LEVELS)
+    return (
+        "<div class='kb-matrix-legend'><p><strong>How to read the table.</strong> A cell holds an "
+        "agent's stances on a convention; a cell may hold more than one (an agent can state a rule "
+        "in prose and break it in a sample). An empty cell (–) is silent. Every symbol links to the "
+        "line of the agent file it rests on; hover it for the quoted words.</p>"
+        f"<dl class='kb-legend-stances'>{stances}<dt>–</dt><dd>silent: nothing about it</dd></dl>"
+        "<dl class='kb-legend-sources'><dt><span class='kb-stance kb-reviewed'>✓</span> solid</dt>"
+        "<dd>reviewed: a person read the file and recorded the stance with its evidence</dd>"
+        "<dt><span class='kb-stance kb-detected'>✓</span> dashed outline</dt>"
+        "<dd>detected: a rule of the rulebook found it, and nobody has reviewed that agent</dd></dl>"
+        f"<dl class='kb-legend-levels'>{levels}</dl>"
+        "<p>A row marked at its left edge is <em>disputed</em>: at least one agent contradicts the "
+        "convention. <em>Checked by</em>, on each convention, says how a project that follows the "
+        "convention can check it (a test, a linter rule, a review); it is not about the agents.</p></div>"
+    )
+
+
+def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
+    opts = "".join(f"<option value='{_attr(v)}'>{escape(t)}</option>" for v, t in options)
+    return (f"<label>{escape(label)} <select name='{name}' data-kb-filter='{name}'>"
+            f"<option value=''>all</option>{opts}</select></label>")
+
+
+def matrix_html(document: dict[str, Any], root: str) -> str:
+    """The filters and the table; ``root`` is the relative path from the page to the site's root."""
+    agents = document["agents"]
+    conventions = document["conventions"]
+    per_agent: dict[str, Counter[str]] = {a["slug"]: Counter() for a in agents}
+    for conv in conventions:
+        for stance in conv["stances"]:
+            per_agent[stance["agent"]][stance["stance"]] += 1
+    taking = {slug for slug, counts in per_agent.items() if counts}
+    topics = sorted({c["topic"] for c in conventions})
+    filters = (
+        "<form class='kb-matrix-filters' aria-label='Filter the conventions matrix'>"
+        + _select("topic", "Topic", [(t, t) for t in topics])
+        + _select("level", "Level", [(level, level) for level in LEVELS])
+        + _select("agent", "Agent", [(a["slug"], a["title"]) for a in agents])
+        + "<label><input type='checkbox' name='disputed' data-kb-filter='disputed'> disputed only</label>"
+        + "<label><input type='checkbox' name='silent' data-kb-filter='silent'> "
+        f"also agents with no stance ({len(agents) - len(taking)})</label></form>"
+    )
+    head = "".join(
+        f"<th scope='col' data-agent='{_attr(a['slug'])}'"
+        f"{'' if a['slug'] in taking else ' data-silent hidden'}>"
+        f"<a href='{_attr(root + a['page'])}'>{escape(a['title'])}</a></th>"
+        for a in agents
+    )
+    rows = []
+    for conv in conventions:
+        by_agent: dict[str, list[dict[str, Any]]] = {}
+        for stance in conv["stances"]:
+            by_agent.setdefault(stance["agent"], []).append(stance)
+        disputed = any(s["stance"] == "contradicts" for s in conv["stances"])
+        cells = []
+        for agent in agents:
+            slug = agent["slug"]
+            hidden = "" if slug in taking else " data-silent hidden"
+            stances = sorted(by_agent.get(slug, []), key=lambda s: STANCES.index(s["stance"]))
+            if not stances:
+                cells.append(f"<td data-agent='{_attr(slug)}' class='kb-silent'{hidden}>–</td>")
+                continue
+            links = []
+            for stance in stances:
+                first = stance["evidence"][0]
+                quote = "; ".join(f"line {e['line']}: “{e['quote']}”" for e in stance["evidence"])
+                label = f"{agent['title']} {stance['stance']} {conv['id']} ({stance['source']}): {quote}"
+                links.append(
+                    f"<a class='kb-stance kb-{stance['stance']} kb-{stance['source']}' "
+                    f"href='{_attr(root + first['page'])}' title='{_attr(label)}' aria-label='{_attr(label)}'>"
+                    f"{STANCE_SYMBOLS[stance['stance']]}</a>"
+                )
+            classes = " ".join(f"kb-{s['stance']}" for s in stances)
+            cells.append(f"<td data-agent='{_attr(slug)}' class='{classes}'{hidden}>{' '.join(links)}</td>")
+        counts = Counter(s["stance"] for s in conv["stances"])
+        summary = " ".join(f"{STANCE_SYMBOLS[s]}{counts[s]}" for s in STANCES if counts[s]) or "–"
+        marked = " data-disputed class='kb-disputed'" if disputed else ""
+        rows.append(
+            f"<tr data-topic='{_attr(conv['topic'])}' data-level='{conv['level']}'{marked}>"
+            f"<th scope='row'><a href='{_attr(root + conv['page'])}' title='{_attr(conv['title'])}'>{conv['id']}</a></th>"
+            f"<td>{conv['level']}</td>{''.join(cells)}<td class='kb-count'>{summary}</td></tr>"
+        )
+    totals = "".join(
+        f"<td data-agent='{_attr(a['slug'])}' class='kb-count'{'' if a['slug'] in taking else ' data-silent hidden'}>"
+        + (" ".join(f"{STANCE_SYMBOLS[s]}{per_agent[a['slug']][s]}" for s in STANCES if per_agent[a["slug"]][s])
+           or "–")
+        + "</td>"
+        for a in agents
+    )
+    table = (
+        "<div class='kb-matrix-scroll' tabindex='0' role='region' aria-label='Conventions by agents'>"
+        "<table class='kb-matrix'><caption>Conventions (rows) by agents (columns)</caption>"
+        f"<thead><tr><th scope='col'>Convention</th><th scope='col'>Level</th>{head}"
+        "<th scope='col'>Stances</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody>"
+        f"<tfoot><tr><th scope='row'>Stances per agent</th><td></td>{totals}<td></td></tr></tfoot>"
+        "</table></div>"
+    )
+    return legend_html() + filters + table
+
+
+def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    placeholders = list(doctree.findall(MatrixPlaceholder))
+    if not placeholders:
+        return
+    root = app.builder.get_relative_uri(docname, app.config.root_doc).rpartition("/")[0]
+    root = f"{root}/" if root else ""
+    html = matrix_html(conventions_document(app.env), root)
+    for placeholder in placeholders:
+        placeholder.replace_self(nodes.raw("", html, format="html"))
+
+
+def setup(app: Sphinx) -> None:
+    app.add_node(MatrixPlaceholder)
+    app.add_directive_to_domain("kb", "convention-matrix", ConventionMatrixDirective)
+    app.connect("doctree-resolved", on_doctree_resolved)
+    app.add_js_file("matrix.js", defer="defer")

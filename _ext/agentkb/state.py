@@ -1,0 +1,56 @@
+"""Per-build state of agentkb, kept on the build environment behind one typed accessor.
+
+The catalogue of agents, the rulebook and what is derived from them are loaded once per
+build, at ``builder-inited``, before any page is read, and so exist in every process of a
+parallel build. They are not pickled with the environment: each build loads them afresh,
+which costs less than finding out whether they are still current.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sphinx.environment import BuildEnvironment
+
+    from .ingest import Catalog
+    from .rulebook import Rulebook
+    from .stances import AgentStances
+    from .verification import Verdict
+
+
+@dataclass
+class BuildState:
+    catalog: Catalog
+    rulebook: Rulebook
+    #: agent slug -> the verdicts on its code samples (see :mod:`agentkb.verification`).
+    verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
+    #: agent slug -> its stances, computed when a page first needs them.
+    stances: dict[str, AgentStances] = field(default_factory=dict)
+    #: The conventions with every agent's stances (see :mod:`agentkb.published`), once made.
+    conventions_document: dict[str, Any] | None = None
+    #: The documents found added, changed or removed when the build began.
+    touched_docs: set[str] = field(default_factory=set)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled with the environment, it comes back empty: the next build reloads it.
+        return (_unloaded, ())
+
+
+def _unloaded() -> None:
+    return None
+
+
+_ATTRIBUTE = "agentkb_state"
+
+
+def build_state(env: BuildEnvironment) -> BuildState:
+    state = getattr(env, _ATTRIBUTE, None)
+    if state is None:
+        raise RuntimeError("agentkb's build state is loaded at builder-inited; nothing may use it earlier")
+    return state
+
+
+def set_build_state(env: BuildEnvironment, state: BuildState) -> None:
+    setattr(env, _ATTRIBUTE, state)

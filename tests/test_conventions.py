@@ -1,0 +1,139 @@
+"""The site's conventions: the rulebook, the reviewed stances, the matrix and conventions.json.
+
+The mechanism is tested in-process on a tiny site (test_evidence.py); these tests check
+the real data and the whole built site.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+from sitebuild import ROOT
+
+from agentkb.definitions import definition_files, load_definition
+from agentkb.rulebook import SITE_URL, default_rulebook
+from agentkb.spectral import ruleset
+from agentkb.stances import Evidence, check_review, load_review, quote_at, sidecar_path
+
+AGENT_FILES = definition_files(ROOT / "agents" / "definitions")
+SLUGS = [p.stem for p in AGENT_FILES]
+RULEBOOK = default_rulebook()
+
+
+def _cell(slug: str, conv_id: str) -> set[str]:
+    review = load_review(sidecar_path(ROOT / "agents" / "definitions" / f"{slug}.md"), RULEBOOK)
+    return {s.stance for s in review.stances if s.convention == conv_id}
+
+
+@pytest.mark.parametrize("path", AGENT_FILES, ids=SLUGS)
+def test_every_seed_agent_is_reviewed_and_every_quote_is_at_its_line(path: Path) -> None:
+    review = load_review(sidecar_path(path), RULEBOOK)
+    assert review.date and review.stances
+    assert [problem.message for problem in check_review(review, load_definition(path))] == []
+
+
+@pytest.mark.parametrize(("slug", "conv_id", "stance", "not_stance"), [
+    # Cells the first version got wrong, as the audit found them.
+    ("sonnet-typescript-fastapi", "PAGE-SEARCH-ESCAPED", "contradicts", "states"),
+    ("claude-sonnet-4-fastapi-team", "AUTH-JWT-VALIDATE-CLAIMS", "contradicts", "states"),
+    ("sonnet-compact-checklist", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
+    ("sonnet-node-playbook", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
+    ("sonnet-node-playbook", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
+    ("sonnet-typescript-fastapi", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
+    ("opus-principles", "ERR-PROBLEM-DETAILS", "mentions", "states"),
+    ("sonnet-typescript-fastapi", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
+    ("sonnet-compact-checklist", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
+])
+def test_the_audits_corrections_are_in(slug: str, conv_id: str, stance: str, not_stance: str) -> None:
+    cell = _cell(slug, conv_id)
+    assert stance in cell and not_stance not in cell, cell
+
+
+def test_the_json_casing_disagreement_is_recorded() -> None:
+    contradicting = [slug for slug in SLUGS if "contradicts" in _cell(slug, "API-SNAKE-CASE-FIELDS")]
+    assert len(contradicting) >= 2
+
+
+@pytest.fixture(scope="module")
+def document(html: Path) -> dict:
+    return json.loads((html / "conventions.json").read_text("utf-8"))
+
+
+def test_conventions_json_holds_every_convention_and_every_reviewed_stance(document: dict) -> None:
+    assert [c["id"] for c in document["conventions"]] == [c.id for c in RULEBOOK]
+    published = {
+        (s["agent"], c["id"], s["stance"], tuple((e["line"], e["quote"]) for e in s["evidence"]))
+        for c in document["conventions"] for s in c["stances"] if s["source"] == "reviewed"
+    }
+    reviewed = {
+        (path.stem, s.convention, s.stance, tuple((e.line, e.quote) for e in s.evidence))
+        for path in AGENT_FILES for s in load_review(sidecar_path(path), RULEBOOK).stances
+    }
+    assert published == reviewed
+    for conv in document["conventions"]:
+        assert conv["url"] == f"{SITE_URL}{conv['page']}"
+        assert [r["id"] for r in conv["rules"]] == [r.full_id for r in RULEBOOK.get(conv["id"]).rules]
+
+
+def test_every_published_quote_is_at_its_line_and_its_anchor_is_on_the_page(html: Path, document: dict) -> None:
+    raw = {slug: (ROOT / "agents" / "definitions" / f"{slug}.md").read_text("utf-8").splitlines() for slug in SLUGS}
+    pages: dict[str, BeautifulSoup] = {}
+    for conv in document["conventions"]:
+        for stance in conv["stances"]:
+            for evidence in stance["evidence"]:
+                assert quote_at(raw[stance["agent"]], Evidence(evidence["line"], evidence["quote"])), evidence
+                page, anchor = evidence["page"].split("#")
+                soup = pages.setdefault(page, BeautifulSoup((html / page).read_text("utf-8"), "html.parser"))
+                holder = soup.find(id=anchor)
+                assert holder is not None, evidence["page"]
+                if holder.name == "div" and holder.select_one("pre"):
+                    assert evidence["quote"] in holder.get_text(), evidence
+
+
+def test_the_matrix_cells_are_the_published_stances(html: Path, document: dict) -> None:
+    table = BeautifulSoup((html / "guides/conventions.html").read_text("utf-8"), "html.parser").select_one(
+        "table.kb-matrix")
+    rows = {tr.select_one("th[scope=row]").get_text(): tr for tr in table.select("tbody tr")}
+    assert list(rows) == [c["id"] for c in document["conventions"]]
+    for conv in document["conventions"]:
+        row = rows[conv["id"]]
+        for slug in SLUGS:
+            shown = sorted(a["class"][1].removeprefix("kb-") for a in row.select(f"td[data-agent='{slug}'] a"))
+            expected = sorted(s["stance"] for s in conv["stances"] if s["agent"] == slug)
+            assert shown == expected, (conv["id"], slug)
+        assert ("data-disputed" in row.attrs) == any(s["stance"] == "contradicts" for s in conv["stances"])
+    assert table.find_previous("form", class_="kb-matrix-filters").select("select[data-kb-filter]")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_agent_page_lists_its_stances_with_evidence(html: Path, document: dict, slug: str) -> None:
+    page = BeautifulSoup((html / "agents" / f"{slug}.html").read_text("utf-8"), "html.parser")
+    section = page.find("section", id="conventions")
+    listed = [li.select_one("code").get_text() for li in section.select("ul.kb-agent-stances > li")]
+    expected = [c["id"] for c in document["conventions"] if any(s["agent"] == slug for s in c["stances"])]
+    assert sorted(listed) == sorted(expected)
+    for link in section.select("a.kb-evidence-line"):
+        assert page.find(id=link["href"].lstrip("#")), link["href"]
+
+
+def test_the_spectral_ruleset_is_published_from_the_rulebook(html: Path) -> None:
+    published = yaml.safe_load((html / "agentkb.spectral.yaml").read_text("utf-8"))
+    assert published == ruleset(RULEBOOK, SITE_URL)
+
+
+def test_llms_txt_lists_every_convention(html: Path) -> None:
+    text = (html / "llms.txt").read_text("utf-8")
+    assert "conventions.json" in text
+    for conv in RULEBOOK:
+        assert f"[{conv.id}]({conv.guide}.html#{conv.anchor}) ({conv.level})" in text
+
+
+def test_the_example_stance_on_the_conventions_page_is_a_real_one(document: dict) -> None:
+    text = (ROOT / "guides" / "conventions.md").read_text("utf-8")
+    example = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
+    conv = next(c for c in document["conventions"] if c["id"] == "AUTH-SHORT-ACCESS-TOKENS")
+    assert example in conv["stances"]
