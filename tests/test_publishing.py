@@ -82,7 +82,9 @@ def test_the_404_page_links_work_from_any_depth(html: Path) -> None:
 def test_llms_full_txt_holds_the_text_of_every_page_in_the_order_of_llms_txt(html: Path) -> None:
     full = (html / "llms-full.txt").read_text("utf-8")
     index = (html / "llms.txt").read_text("utf-8")
-    listed = re.findall(r"\]\(([^)]+)\)", index)
+    # Pages, in order; llms.txt also links conventions (page#anchor) and conventions.json.
+    listed = list(dict.fromkeys(link for link in re.findall(r"\]\(([^)]+)\)", index)
+                                if link.endswith(".html")))
     shown = re.findall(r"^URL: (.+)$", full, re.M)
     assert shown == ["index.html", *listed]
     # Prose from a guide, an agent's raw body and a generated table all appear in full.
