@@ -86,8 +86,10 @@ def test_agents_are_named_by_their_page_title_everywhere_and_listed_in_that_orde
            if a["href"].removesuffix(".html").split("/")[-1] in titles]
     verification = _soup(html, "agents/verification.html")
     report = {_text(tr.find("td")) for tr in verification.select("table tbody tr")}
+    topics = [_text(th) for th in soup.select("table.kb-topics thead th")]
     assert cards == ordered
     assert rows == ordered
+    assert topics[2:] == ordered
     assert nav == ordered
     assert set(titles.values()) <= report
 
