@@ -140,3 +140,17 @@ def test_a_build_outside_a_git_checkout_shows_no_date(tmp_path: Path) -> None:
     assert build.returncode == 0 and build.warnings == [], build.output
     for page in ("index.html", "guides/passwords.html", "agents/opus-principles.html"):
         assert _soup(build.outdir, page).select_one(".last-updated") is None, page
+
+
+def test_every_edit_link_points_to_a_file_of_the_repository(html: Path) -> None:
+    prefix = f"{REPOSITORY}/edit/main/"
+    checked = 0
+    for page in html.rglob("*.html"):
+        link = _soup(html, str(page.relative_to(html))).find("a", rel="edit")
+        if link is None:
+            continue
+        assert link["href"].startswith(prefix), (page, link["href"])
+        target = ROOT / link["href"].removeprefix(prefix)
+        assert target.is_file() and not target.read_text("utf-8").startswith("<!-- agentkb: generated"), page
+        checked += 1
+    assert checked > 20
