@@ -250,7 +250,7 @@ def plural(count: int, noun: str) -> str:
 def filter_form(agents: tuple[Agent, ...]) -> str:
     """The filter and sort controls; hidden until the script runs (the lists work without it)."""
     families = Counter(model_family(a) for a in agents)
-    listed = Counter(tool for a in agents for tool in (agent_tools(a) or []))
+    listed = Counter(tool for a in agents for tool in set(agent_tools(a) or []))
     inherit = sum(1 for a in agents if agent_tools(a) is None)
     with_findings = sum(1 for a in agents if a.findings)
     models = [_option("", "any", len(agents))] + [
