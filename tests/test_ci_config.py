@@ -62,6 +62,13 @@ def test_the_workflow_builds_with_make_docs_and_deploys_to_pages_from_main() -> 
     assert triggers["push"]["branches"] == ["main"]
 
 
+def test_builds_see_the_whole_history_so_pages_show_their_dates() -> None:
+    for name in ("test", "build"):
+        checkout = next(s for s in WORKFLOW["jobs"][name]["steps"] if s.get("uses", "").startswith("actions/checkout"))
+        assert checkout["with"]["fetch-depth"] == 0, name
+    assert any("--unshallow" in command for command in RTD["build"]["jobs"]["post_checkout"])
+
+
 def test_read_the_docs_builds_with_the_strict_options_of_make_docs() -> None:
     assert RTD["sphinx"]["fail_on_warning"] is True
     assert RTD["build"]["apt_packages"] == ["graphviz"]
