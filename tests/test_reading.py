@@ -95,9 +95,10 @@ def test_agents_are_named_by_their_page_title_everywhere_and_listed_in_that_orde
 
 
 def test_public_pages_show_provenance_in_a_readers_terms(html: Path) -> None:
-    for page in html.rglob("*.html"):
+    for page in [*html.rglob("*.html"), html / "llms-full.txt"]:
         text = page.read_text("utf-8")
         assert "shared/seeds" not in text and "verbatim" not in text, page
+        assert str(ROOT) not in text, f"{page} shows a path of the build machine"
     provenance = tomllib.loads((DEFINITIONS / "provenance.toml").read_text("utf-8"))
     for path in definition_files(DEFINITIONS):
         card = _text(_soup(html, f"agents/{path.stem}.html").select_one(".kb-agent-card"))

@@ -149,11 +149,13 @@ def card_markdown(agent: Agent, provenance: dict[str, Any] | None) -> str:
     parts = [description_markdown(str(meta.get("description", ""))), "", *fields, ""]
     if agent.findings:
         folder = f"{agent.definition.path.parent}/"
+        # Paths on a public page are the repository's, never the build machine's.
+        site = f"{agent.definition.path.parent.parent.parent}/"
         parts += [
             ":::{admonition} What `agentkb check` reports for this file",
             ":class: warning kb-findings",
             "",
-            *[f"- line {f.line}: {f.message.replace(folder, '')}" for f in agent.findings],
+            *[f"- line {f.line}: {f.message.replace(folder, '').replace(site, '')}" for f in agent.findings],
             ":::",
         ]
     body = "\n".join(parts)
