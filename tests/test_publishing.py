@@ -93,6 +93,11 @@ def test_llms_full_txt_holds_the_text_of_every_page_in_the_order_of_llms_txt(htm
     raw = (ROOT / "agents/definitions/opus-principles.md").read_text("utf-8")
     assert "You are an elite Backend Development Engineer" in raw
     assert "You are an elite Backend Development Engineer" in full
+    # Text the HTML hides stays out: a card's stretched link would repeat its title.
+    overview = full.split("URL: agents/index.html", 1)[1].split("\nURL: ", 1)[0]
+    for card in _soup(html, "agents/index.html").select(".kb-overview-card .sd-card-title"):
+        title = " ".join(card.get_text().split())
+        assert f"\n{title}\n" in overview and not re.search(re.escape(title) + r"\w", overview), title
 
 
 def _git(cwd: Path, *args: str, date: str = "") -> None:

@@ -64,7 +64,13 @@ def llms_text(app: Sphinx) -> str:
 
 
 class _PlainTranslator(TextTranslator):
-    """Sphinx's text output, keeping the text of nodes it has no rule for (cards, badges)."""
+    """Sphinx's text output, keeping the text of nodes it has no rule for (cards, badges)
+    and leaving out what the HTML hides (a card's stretched link repeats its title)."""
+
+    def dispatch_visit(self, node: nodes.Node) -> None:
+        if isinstance(node, nodes.Element) and "sd-hide-link-text" in node.get("classes", ()):
+            raise nodes.SkipNode
+        super().dispatch_visit(node)
 
     def unknown_visit(self, node: nodes.Node) -> None:
         pass
