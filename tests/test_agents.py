@@ -152,6 +152,19 @@ def test_a_dropped_in_definition_gets_an_overview_card_and_row(dropped_in) -> No
     assert soup.select_one('table.kb-comparison a[href="api-reviewer.html"]')
 
 
+def test_a_dropped_in_definition_gets_its_detected_stances_on_its_page_and_in_the_matrix(dropped_in) -> None:
+    src, _, _, _ = dropped_in
+    page = BeautifulSoup((src / "_build/html/agents/api-reviewer.html").read_text("utf-8"), "html.parser")
+    text = _text(page.find("section", id="conventions"))
+    assert "Nobody has reviewed this agent" in text
+    assert "states line 25 plural nouns — detected by rule API-PLURAL-NOUNS/states-plural-nouns" in text
+    assert "states line 26 problem details — detected by rule ERR-PROBLEM-DETAILS/states-problem-details" in text
+    matrix = BeautifulSoup((src / "_build/html/guides/conventions.html").read_text("utf-8"), "html.parser")
+    links = matrix.select("table.kb-matrix td[data-agent='api-reviewer'] a.kb-detected")
+    assert sorted(a["href"] for a in links) == ["../agents/api-reviewer.html#L25", "../agents/api-reviewer.html#L26"]
+    assert page.find(id="L25") and page.find(id="L26")
+
+
 def test_a_dropped_in_definition_is_in_the_search_index(dropped_in) -> None:
     src, _, _, _ = dropped_in
     script = (src / "_build/html/searchindex.js").read_text("utf-8")

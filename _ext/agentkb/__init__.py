@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 
 def setup(app: Sphinx) -> dict[str, Any]:
     from . import (
+        accuracy,
         agent_spec,
         cards,
         checker_docs,
@@ -33,7 +34,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     )
 
     concerns = (ingest, cards, links, lexers, conventions, evidence, matrix, published, agent_spec, verification,
-                search, llms, checker_docs)
+                search, llms, checker_docs, accuracy)
     for concern in concerns:
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -26,6 +26,7 @@ from sphinx.errors import SphinxError
 from sphinx.util import logging
 
 from .definitions import AgentDefinition, definition_files
+from .detect import validate_rulebook
 from .facts import AgentFacts, measure
 from .rulebook import RulebookError, default_rulebook, load_rulebook
 from .state import BuildState, build_state, set_build_state
@@ -161,6 +162,7 @@ def on_builder_inited(app: Sphinx) -> None:
     folder = app.config.agentkb_rulebook
     try:
         rulebook = load_rulebook(srcdir / folder) if folder else default_rulebook()
+        validate_rulebook(rulebook)
     except RulebookError as exc:
         raise RulebookUnusable(str(exc)) from None
     set_build_state(app.env, BuildState(catalog=cat, rulebook=rulebook))

@@ -122,7 +122,8 @@ def matrix_html(document: dict[str, Any], root: str) -> str:
         marked = " data-disputed class='kb-disputed'" if disputed else ""
         rows.append(
             f"<tr data-topic='{_attr(conv['topic'])}' data-level='{conv['level']}'{marked}>"
-            f"<th scope='row'><a href='{_attr(root + conv['page'])}' title='{_attr(conv['title'])}'>{conv['id']}</a></th>"
+            f"<th scope='row'><a href='{_attr(root + conv['page'])}' title='{_attr(conv['title'])}'>"
+            f"{conv['id']}</a></th>"
             f"<td>{conv['level']}</td>{''.join(cells)}<td class='kb-count'>{summary}</td></tr>"
         )
     totals = "".join(

@@ -194,7 +194,8 @@ def resolve(definition: AgentDefinition, review: Review | None, detections: Iter
     for a detected mention) or be dismissed.
     """
     detected = [
-        Stance(d.rule.convention, d.rule.stance, "detected", (Evidence(d.line, d.quote),), d.rule.message, d.rule.full_id)
+        Stance(d.rule.convention, d.rule.stance, "detected", (Evidence(d.line, d.quote),), d.rule.message,
+               d.rule.full_id)
         for d in detections
     ]
     if review is None:
@@ -208,10 +209,12 @@ def resolve(definition: AgentDefinition, review: Review | None, detections: Iter
         cell = [s for s in reviewed if s.convention == found.convention
                 and (s.stance == found.stance or found.stance == "mentions")]
         if cell:
-            # The rule confirms the review: say so on the reviewed stance.
-            index = reviewed.index(cell[0])
-            if not cell[0].rule:
-                reviewed[index] = Stance(**{**cell[0].__dict__, "rule": found.rule})
+            # The rule confirms a reviewed stance when it finds that very stance on one of its lines.
+            for index, stance in enumerate(reviewed):
+                if (stance.convention == found.convention and stance.stance == found.stance and not stance.rule
+                        and line in {e.line for e in stance.evidence}):
+                    reviewed[index] = Stance(**{**stance.__dict__, "rule": found.rule})
+                    break
             continue
         if any(d.rule == found.rule and d.line == line for d in review.dismissed):
             continue

@@ -6,7 +6,27 @@ detect it in an agent file. A convention's prose lives on its guide page, in a
 ``{kb:convention} ID`` block; everything a program needs lives here, so that
 ``agentkb check --conventions`` works from an installed package with no site.
 
-This module only reads and validates the data; it does not depend on Sphinx.
+A rule is a mapping::
+
+    - id: python-utcnow          # unique within its convention; its full ID is CONV-ID/python-utcnow
+      kind: code                 # code (ast-grep over samples), text (regexes), openapi (Spectral)
+      languages: [python]        # code rules: python, javascript, typescript
+      stance: contradicts        # what a match is evidence of: states, shows, mentions, contradicts
+      message: One sentence a reader sees beside the finding.
+      match: {pattern: datetime.utcnow()}
+      examples: {fires: [...], silent: [...]}   # both required, both tested
+      disabled: "why, with the measured precision"   # optional: the rule does not run
+
+``match`` is, for a code rule, an ast-grep rule object (``pattern``, ``kind``, ``has``,
+``not``, ``inside``, ``all``, ``any``, ``regex``...); for a text rule,
+``{pattern, near, within, unless, fences}``: ``pattern`` is what is quoted, ``near`` must
+also match within ``within`` lines, ``unless`` vetoes the match, and ``fences`` makes the
+rule read the lines of fences with those languages (``''``: no language) instead of the
+prose; for an openapi rule, a Spectral rule body (``given``, ``then``). See
+:mod:`agentkb.detect` and :mod:`agentkb.spectral`, whose ``validate_rulebook`` checks
+every rule's syntax and examples.
+
+This module only reads the data and checks its shape; it does not depend on Sphinx.
 """
 
 from __future__ import annotations
@@ -112,8 +132,10 @@ def _lines(node: yaml.Node) -> dict[int, int]:
 
 
 def _rule(conv_id: str, raw: Any, path: Path, line: int) -> Rule:
+    name = raw.get("id", "?") if isinstance(raw, dict) else "?"
+
     def fail(message: str) -> RulebookError:
-        return RulebookError(path, line, f"{conv_id}: rule {raw.get('id', '?') if isinstance(raw, dict) else '?'}: {message}")
+        return RulebookError(path, line, f"{conv_id}: rule {name}: {message}")
 
     if not isinstance(raw, dict):
         raise fail("a rule is a mapping with id, kind, stance, message and match")
