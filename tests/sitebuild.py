@@ -10,8 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STRICT = ["-W", "--keep-going", "-n"]
+# bench/ is copied: the detection page reads bench/detection_review.toml at build time.
 _NOT_SITE = shutil.ignore_patterns(
-    ".git", ".venv*", "_build", "__pycache__", ".pytest_cache", "node_modules", "*.db", "bench"
+    ".git", ".venv*", "_build", "__pycache__", ".pytest_cache", "node_modules", "*.db", "results"
 )
 
 
