@@ -8,7 +8,7 @@ SPHINXOPTS ?= -j auto
 BUILDDIR ?= _build
 STRICT := -W --keep-going -n
 
-.PHONY: docs test docs-live docs-linkcheck api openapi bench lock system-deps clean
+.PHONY: docs test docs-live docs-linkcheck api openapi bench lock system-deps-docs system-deps-tests clean
 
 $(BIN)/.installed: requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,20 +16,24 @@ $(BIN)/.installed: requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
-system-deps:
-	@sh .ci/system-deps
+# The site needs only Graphviz; the tests add Node.js, Chromium and PostgreSQL.
+system-deps-docs:
+	@sh .ci/system-deps docs
 
-docs: $(BIN)/.installed system-deps  ## build the site, strictly, into _build/html
+system-deps-tests:
+	@sh .ci/system-deps tests
+
+docs: $(BIN)/.installed system-deps-docs  ## build the site, strictly, into _build/html
 	$(BIN)/sphinx-build $(STRICT) $(SPHINXOPTS) -b html . $(BUILDDIR)/html
 	@echo "The site is in $(BUILDDIR)/html/index.html"
 
-test: $(BIN)/.installed system-deps  ## every test: strict build, samples, service, browser
+test: $(BIN)/.installed system-deps-tests  ## every test: strict build, samples, service, browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-docs-live: $(BIN)/.installed system-deps  ## rebuild and reload in the browser on every save
+docs-live: $(BIN)/.installed system-deps-docs  ## rebuild and reload in the browser on every save
 	$(BIN)/sphinx-autobuild $(STRICT) . $(BUILDDIR)/live --watch _ext --port 8001
 
-docs-linkcheck: $(BIN)/.installed system-deps  ## internal links and anchors (no network here)
+docs-linkcheck: $(BIN)/.installed system-deps-docs  ## internal links and anchors (no network here)
 	$(BIN)/sphinx-build $(STRICT) -b linkcheck . $(BUILDDIR)/linkcheck
 
 # Development mode: without JWT_SECRET the service signs tokens with a random key made
@@ -41,7 +45,7 @@ api: $(BIN)/.installed  ## run the reference service on http://127.0.0.1:8000
 openapi: $(BIN)/.installed  ## regenerate api-examples/openapi.json from the app
 	$(BIN)/python -m reference_api export-openapi
 
-bench: $(BIN)/.installed system-deps  ## clean build vs no-change rebuild
+bench: $(BIN)/.installed system-deps-docs  ## clean build vs no-change rebuild
 	$(BIN)/python bench/build_times.py
 
 lock: $(BIN)/.installed  ## re-resolve every pinned dependency to its newest allowed release

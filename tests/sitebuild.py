@@ -9,9 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The topic guides: the pages of guides/ that set out conventions (one rulebook file each);
+#: the others (index, conventions, detection) are reference pages about them.
+TOPIC_GUIDES = sorted(p.stem for p in (ROOT / "_ext" / "agentkb" / "rulebook").glob("*.yaml"))
 STRICT = ["-W", "--keep-going", "-n"]
+# bench/ is copied: the detection page reads bench/detection_review.toml at build time.
 _NOT_SITE = shutil.ignore_patterns(
-    ".git", ".venv*", "_build", "__pycache__", ".pytest_cache", "node_modules", "*.db", "bench"
+    ".git", ".venv*", "_build", "__pycache__", ".pytest_cache", "node_modules", "*.db", "results"
 )
 
 

@@ -50,4 +50,7 @@ def test_llms_txt_links_every_page_of_the_site(html: Path) -> None:
         for p in html.rglob("*.html")
         if p.parent != html and not p.relative_to(html).parts[0].startswith("_")
     }
-    assert pages == {link for link in re.findall(r"\]\(([^)]+)\)", text)}
+    # Besides the pages, llms.txt links each convention (page#anchor) and conventions.json.
+    links = set(re.findall(r"\]\(([^)]+)\)", text))
+    assert pages == {link for link in links if "#" not in link and link.endswith(".html")}
+    assert all(link.partition("#")[0] in pages for link in links if "#" in link)

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from sitebuild import ROOT, copy_site, sphinx_build
+from sitebuild import ROOT, TOPIC_GUIDES, copy_site, sphinx_build
 
 from agentkb.rulebook import default_rulebook
 
 PARTS = ["What the agents say", "Where they disagree", "Recommendation", "Example"]
-GUIDES = sorted(
-    p.stem for p in (ROOT / "guides").glob("*.md") if p.stem not in ("index", "conventions")
-)
+GUIDES = TOPIC_GUIDES
 
 
 def _soup(html: Path, page: str) -> BeautifulSoup:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 from pydantic import ValidationError
-from sitebuild import ROOT
+from sitebuild import ROOT, TOPIC_GUIDES
 
-GUIDES = sorted(p for p in (ROOT / "guides").glob("*.md") if p.stem not in ("index", "conventions"))
+GUIDES = [ROOT / "guides" / f"{stem}.md" for stem in TOPIC_GUIDES]
 AGENTS = sorted((ROOT / "agents" / "definitions").glob("*.md"))
 _md = MarkdownIt("commonmark")
 

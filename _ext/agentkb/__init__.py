@@ -25,11 +25,13 @@ def setup(app: Sphinx) -> dict[str, Any]:
         checker_docs,
         conventions,
         evidence,
+        guide_index,
         ingest,
         lexers,
         links,
         llms,
         matrix,
+        page_source,
         pagefind,
         published,
         search,
@@ -37,7 +39,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     )
 
     concerns = (ingest, cards, links, lexers, conventions, evidence, matrix, published, agent_spec, verification,
-                search, llms, checker_docs, accuracy, pagefind, a11y, assets)
+                search, llms, checker_docs, accuracy, pagefind, a11y, assets,
+                page_source, guide_index)
     for concern in concerns:
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -321,6 +321,7 @@ _BADGE_COLOURS = {
     "does-not-run": "danger",
     "not-executed": "secondary",
     "skipped": "secondary",
+    "replayed": "success",
 }
 _PASSED = {
     "python": "runs", "json": "valid JSON", "toml": "valid TOML", "yaml": "valid YAML",
@@ -402,7 +403,9 @@ def _handwritten(doctree: nodes.document) -> list[tuple[nodes.Element, Status]]:
         language = "python" if isinstance(node, nodes.doctest_block) else node.get("language", "")
         language = "text" if language in ("", "default", "text", "none") else language
         included = node.get("source") and Path(node["source"]).suffix != ".md"
-        if included:
+        if node.get("kb_replayed"):  # an OpenAPI example of the reference service
+            found.append((node, Status("replayed", "replayed against the service")))
+        elif included:
             found.append((node, Status("not-executed", "not executed",
                                        f"{language} (included from {Path(node['source']).name})")))
         elif language not in ("python", "py", "pycon"):
