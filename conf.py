@@ -46,7 +46,6 @@ myst_enable_extensions = [
     "fieldlist",
     "attrs_inline",
     "attrs_block",
-    "substitution",
     "tasklist",
 ]
 myst_heading_anchors = 4

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from sitebuild import ROOT, Build, copy_site, sphinx_build
+from sitebuild import ROOT, Build, copy_site, matrix_cells, sphinx_build
 
 from agentkb.definitions import definition_files, load_definition
 from agentkb.facts import measure
@@ -160,7 +160,8 @@ def test_a_dropped_in_definition_gets_its_detected_stances_on_its_page_and_in_th
     assert "states line 25 plural nouns — detected by rule API-PLURAL-NOUNS/states-plural-nouns" in text
     assert "states line 26 problem details — detected by rule ERR-PROBLEM-DETAILS/states-problem-details" in text
     matrix = BeautifulSoup((src / "_build/html/guides/conventions.html").read_text("utf-8"), "html.parser")
-    links = matrix.select("table.kb-matrix td[data-agent='api-reviewer'] a.kb-detected")
+    links = [a for cell in matrix_cells(matrix.select_one("table.kb-matrix"), "api-reviewer")
+             for a in cell.select("a.kb-detected")]
     assert sorted(a["href"] for a in links) == ["../agents/api-reviewer.html#L25", "../agents/api-reviewer.html#L26"]
     assert page.find(id="L25") and page.find(id="L26")
 

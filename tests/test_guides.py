@@ -78,13 +78,18 @@ def test_every_agent_section_anchor_a_guide_uses_exists_on_the_agent_page(html: 
 
 def test_the_topics_table_counts_the_conventions_each_agent_takes_a_stance_on(html: Path) -> None:
     document = json.loads((html / "conventions.json").read_text("utf-8"))
-    titles = [a["title"] for a in document["agents"]]
     table = _soup(html, "agents/index.html").select_one("table.kb-topics")
-    assert [th.get_text(strip=True) for th in table.select("thead th")] == ["Guide", "Conventions", *titles]
-    for tr in table.select("tbody tr"):
-        guide = "guides/" + tr.select_one("td a")["href"].rsplit("/", 1)[1]
-        convs = [c for c in document["conventions"] if c["page"].startswith(guide + "#")]
+    header = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert header[0] == "Agent"
+    guides = {}
+    for conv in document["conventions"]:
+        guides.setdefault(conv["topic"], []).append(conv)
+    assert sorted(header[1:]) == sorted(f"{topic} ({len(convs)})" for topic, convs in guides.items())
+    rows = table.select("tbody tr")
+    assert [tr.select_one("td").get_text(strip=True) for tr in rows] == [a["title"] for a in document["agents"]]
+    for agent, tr in zip(document["agents"], rows, strict=True):
         cells = [td.get_text(strip=True) for td in tr.select("td")[1:]]
-        expected = [sum(any(s["agent"] == a["slug"] for s in c["stances"]) for c in convs)
-                    for a in document["agents"]]
-        assert cells == [str(len(convs)), *(str(n) if n else "–" for n in expected)], guide
+        for column, cell in zip(header[1:], cells, strict=True):
+            convs = guides[column.rsplit(" (", 1)[0]]
+            taken = sum(any(s["agent"] == agent["slug"] for s in c["stances"]) for c in convs)
+            assert cell == (str(taken) if taken else "–"), (agent["slug"], column)

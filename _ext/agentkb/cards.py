@@ -455,25 +455,30 @@ def _citing_pages(env: BuildEnvironment, slug: str) -> nodes.paragraph:
 
 
 def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
-    """Per guide and agent: on how many of the guide's conventions the agent takes a stance."""
-    agents = overview_order(catalog(app.env).agents)
+    """Per agent (a row each, so the table reads at 200 agents) and guide: on how many of
+    the guide's conventions the agent takes a stance."""
     document = conventions_document(app.env)
     guides: dict[str, list[dict[str, Any]]] = {}
     for conv in document["conventions"]:
         guides.setdefault(conv["page"].partition(".html")[0], []).append(conv)
     titles = app.env.titles
+    order = sorted(guides, key=lambda d: titles[d].astext() if d in titles else d)
+    taken: dict[str, dict[str, int]] = {}
+    for docname in order:
+        for conv in guides[docname]:
+            for slug in {s["agent"] for s in conv["stances"]}:
+                taken.setdefault(slug, {}).setdefault(docname, 0)
+                taken[slug][docname] += 1
     rows = []
-    for docname in sorted(guides, key=lambda d: titles[d].astext() if d in titles else d):
-        convs = guides[docname]
-        counts = [sum(any(s["agent"] == agent.slug for s in c["stances"]) for c in convs) for agent in agents]
-        title = titles[docname].astext() if docname in titles else docname
-        link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(title))
+    for agent in catalog(app.env).agents:
+        counts = [taken.get(agent.slug, {}).get(docname, 0) for docname in order]
+        link = make_refnode(app.builder, fromdocname, agent.docname, "", nodes.Text(agent.title))
         rows.append(tables.row([
             link,
-            len(convs),
             *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
         ]))
-    return tables.table(["Guide", "Conventions", *(a.title for a in agents)], rows, classes=["kb-topics"])
+    header = ["Agent", *(f"{titles[d].astext() if d in titles else d} ({len(guides[d])})" for d in order)]
+    return tables.table(header, rows, classes=["kb-topics"])
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
