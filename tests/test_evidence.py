@@ -154,3 +154,23 @@ def test_the_matrix_shows_only_agents_with_a_stance_and_counts_them(tiny: Path) 
     assert row.select_one("td.kb-count").get_text() == "✓1 ✗2"
     totals = [matrix_cells(table, agent)[-1].get_text() for agent in ("dropped-in", "reviewed-agent")]
     assert totals == ["✗1", "✓1 ✗1"]
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "wshobson-agents" / "plugins"
+#: Real agent files that once broke a strict build: MyST substitutions ({{RoleTitle}}), fence
+#: languages Pygments lacks (mermaid, cedar), an image that is not there, JSON with placeholders,
+#: and C code that does not lex.
+ODD_AGENTS = ["hr-legal-compliance/agents/hr-pro.md", "c4-architecture/agents/c4-code.md",
+              "meigen-ai-design/agents/gallery-researcher.md", "protect-mcp/agents/receipt-verifier.md",
+              "protect-mcp/agents/policy-enforcer.md", "reverse-engineering/agents/firmware-analyst.md"]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the public catalogue is not beside the repository")
+def test_real_agent_files_that_write_for_editors_not_sphinx_build_strictly(tiny: Path) -> None:
+    for name in ODD_AGENTS:
+        shutil.copy(CORPUS / name, tiny / "agents" / "definitions")
+    site = build(tiny)
+    assert site.warnings == ""
+    gallery = site.page("agents/gallery-researcher")
+    assert "not part of this knowledge base" in gallery.select_one(".kb-outside").get_text()
+    assert "{{RoleTitle}}" in site.page("agents/hr-pro").get_text()
