@@ -25,6 +25,7 @@ def _guidance_sections(page: BeautifulSoup) -> dict[str, Tag]:
             if child.name not in ("section", "h1", "h2", "h3", "h4", "h5", "h6", "span")
             and "kb-backlinks" not in (child.get("class") or [])
             and "kb-agent-card" not in (child.get("class") or [])
+            and "kb-agent-conventions" not in (child.get("class") or [])
         ]
         heading = section.find(["h1", "h2", "h3", "h4"], recursive=False)
         if own and heading and heading.name != "h1":

@@ -171,10 +171,12 @@ class AgentConventionsDirective(SphinxDirective):
         else:
             intro += nodes.Text("Nobody has reviewed this agent: these stances were detected by the "
                                 "rulebook's rules, and a convention not listed is one no rule found. ")
-        out: list[nodes.Node] = [intro]
+        # One container, so that the generated section can be told from the agent's own.
+        out = nodes.container(classes=["kb-agent-conventions"])
+        out += intro
         if not stances.stances:
-            out.append(nodes.paragraph("", "No stance on any convention."))
-            return out
+            out += nodes.paragraph("", "No stance on any convention.")
+            return [out]
         items = nodes.bullet_list(classes=["kb-agent-stances"])
         for conv_id in stances.conventions():
             conv = rulebook.get(conv_id)
@@ -201,9 +203,9 @@ class AgentConventionsDirective(SphinxDirective):
                     para += nodes.inline("", f". {stance.note}", classes=["kb-stance-note"])
                 sub += nodes.list_item("", para)
             items += nodes.list_item("", item, sub)
-        out.append(items)
+        out += items
         if stances.dismissed:
-            out.append(nodes.paragraph("", "Rule findings the reviewer set aside, and why:"))
+            out += nodes.paragraph("", "Rule findings the reviewer set aside, and why:")
             dismissed = nodes.bullet_list(classes=["kb-dismissed"])
             for d in stances.dismissed:
                 para = nodes.paragraph()
@@ -212,8 +214,8 @@ class AgentConventionsDirective(SphinxDirective):
                 para += nodes.reference("", f"line {d.line}", refid=line_anchor(d.line))
                 para += nodes.Text(f": {d.why}")
                 dismissed += nodes.list_item("", para)
-            out.append(dismissed)
-        return out
+            out += dismissed
+        return [out]
 
 
 def _conv_xref(conv_id: str, docname: str, content: nodes.Node) -> nodes.Node:
