@@ -21,8 +21,21 @@ ROOT = Path(__file__).resolve().parent.parent
 def build(outdir: Path) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-j", "auto", "-q",
-         "-b", "html", str(ROOT), str(outdir)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-n",
+            "-j",
+            "auto",
+            "-q",
+            "-b",
+            "html",
+            str(ROOT),
+            str(outdir),
+        ],
         check=True,
     )
     return time.perf_counter() - start

@@ -50,8 +50,7 @@ def main() -> None:
         build = sphinx_build(site, work / "html", "-j", args.j)
         seconds = time.perf_counter() - start
         overview = work / "html" / "agents" / "index.html"
-        print(f"agents added: {added}; build: {seconds:.0f} s, exit {build.returncode}, "
-              f"{len(build.warnings)} warnings")
+        print(f"agents added: {added}; build: {seconds:.0f} s, exit {build.returncode}, {len(build.warnings)} warnings")
         for warning in build.warnings[:20]:
             print("  ", warning)
         if overview.exists():

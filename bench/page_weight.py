@@ -31,14 +31,19 @@ def measure(site: Path) -> list[dict]:
             result = visit(page, base, rel)
             gz = 0
             for url in result["resources"]:
-                local = site / url[len(base):].split("?", 1)[0].split("#", 1)[0]
+                local = site / url[len(base) :].split("?", 1)[0].split("#", 1)[0]
                 if local.is_file():
                     gz += len(gzip.compress(local.read_bytes(), 6))
-            rows.append({
-                "page": rel, "bytes": result["bytes"], "gzip_bytes": gz,
-                "html_bytes": (site / rel).stat().st_size, "requests": len(result["resources"]),
-                "problems": result["problems"],
-            })
+            rows.append(
+                {
+                    "page": rel,
+                    "bytes": result["bytes"],
+                    "gzip_bytes": gz,
+                    "html_bytes": (site / rel).stat().st_size,
+                    "requests": len(result["resources"]),
+                    "problems": result["problems"],
+                }
+            )
     return sorted(rows, key=lambda r: -r["bytes"])
 
 
@@ -55,11 +60,15 @@ def main() -> None:
     (out / name).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     print(f"{'page':45} {'total KB':>9} {'gzip KB':>8} {'HTML KB':>8} {'requests':>8}")
     for row in rows[: args.top]:
-        print(f"{row['page']:45} {row['bytes'] / 1024:9.1f} {row['gzip_bytes'] / 1024:8.1f}"
-              f" {row['html_bytes'] / 1024:8.1f} {row['requests']:8d}")
+        print(
+            f"{row['page']:45} {row['bytes'] / 1024:9.1f} {row['gzip_bytes'] / 1024:8.1f}"
+            f" {row['html_bytes'] / 1024:8.1f} {row['requests']:8d}"
+        )
     sizes = [r["bytes"] for r in rows]
-    print(f"{len(rows)} pages: {min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KB,"
-          f" median {sorted(sizes)[len(sizes) // 2] / 1024:.0f} KB; written to {out / name}")
+    print(
+        f"{len(rows)} pages: {min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KB,"
+        f" median {sorted(sizes)[len(sizes) // 2] / 1024:.0f} KB; written to {out / name}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,16 +52,27 @@ def measure(site: Path, engine: str) -> dict:
         for question in questions:
             run = {"sphinx": sphinx_results, "pagefind": pagefind_ui_results, "pagefind-api": pagefind_results}[engine]
             results = run(page, base, question.q)
-            rows.append({
-                "q": question.q, "set": question.set, "expected": sorted(question.pages()), "anchor": question.anchor,
-                "hit": is_hit(question, results), "anchor_hit": is_anchor_hit(question, results),
-                "results": results[:10],
-            })
+            rows.append(
+                {
+                    "q": question.q,
+                    "set": question.set,
+                    "expected": sorted(question.pages()),
+                    "anchor": question.anchor,
+                    "hit": is_hit(question, results),
+                    "anchor_hit": is_anchor_hit(question, results),
+                    "results": results[:10],
+                }
+            )
     hits = sum(r["hit"] for r in rows)
     return {
-        "engine": engine, "site": str(site), "questions": len(rows), "hits": hits,
-        "hit_rate": hits / len(rows), "anchor_hit_rate": sum(r["anchor_hit"] for r in rows) / len(rows),
-        "seconds": round(time.perf_counter() - start, 1), "rows": rows,
+        "engine": engine,
+        "site": str(site),
+        "questions": len(rows),
+        "hits": hits,
+        "hit_rate": hits / len(rows),
+        "anchor_hit_rate": sum(r["anchor_hit"] for r in rows) / len(rows),
+        "seconds": round(time.perf_counter() - start, 1),
+        "rows": rows,
     }
 
 
@@ -77,8 +88,10 @@ def main() -> None:
         report = measure(args.site, engine)
         name = f"search_hit_rate-{engine}{'-' + args.label if args.label else ''}.json"
         (out / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        print(f"{engine}: top-{TOP} hit rate {report['hit_rate']:.1%} ({report['hits']}/{report['questions']}),"
-              f" convention anchor in top {TOP}: {report['anchor_hit_rate']:.1%}, {report['seconds']} s")
+        print(
+            f"{engine}: top-{TOP} hit rate {report['hit_rate']:.1%} ({report['hits']}/{report['questions']}),"
+            f" convention anchor in top {TOP}: {report['anchor_hit_rate']:.1%}, {report['seconds']} s"
+        )
         for subset in sorted({row["set"] for row in report["rows"]}):
             rows = [row for row in report["rows"] if row["set"] == subset]
             hits = sum(r["hit"] for r in rows)

@@ -35,7 +35,7 @@ def load_questions(path: Path = QUESTIONS) -> list[Question]:
 
 def _normalise(url: str, base: str) -> str:
     """A result's link as a page path relative to the site root, anchor kept ('guides/x.html#a')."""
-    path = urllib.parse.urljoin(base, url)[len(base):] if url.startswith(("/", "http")) else url
+    path = urllib.parse.urljoin(base, url)[len(base) :] if url.startswith(("/", "http")) else url
     path = path.lstrip("/")
     while path.startswith("../"):
         path = path[3:]
@@ -54,7 +54,8 @@ def sphinx_results(page, base: str, query: str) -> list[str]:  # page: playwrigh
         timeout=20_000,
     )
     hrefs = page.eval_on_selector_all(
-        "#search-results ul.search > li > a", "els => els.map(e => e.getAttribute('href'))")
+        "#search-results ul.search > li > a", "els => els.map(e => e.getAttribute('href'))"
+    )
     return [_normalise(h, base) for h in hrefs]
 
 
@@ -66,7 +67,8 @@ def pagefind_ui_results(page, base: str, query: str) -> list[str]:
           const form = document.getElementById('agentkb-search');
           return form && form.dataset.state === 'done' && form.dataset.query === query;
         }""",
-        arg=query.strip(), timeout=20_000,
+        arg=query.strip(),
+        timeout=20_000,
     )
     # A result's link, or its convention's when the page matched in one (same page, with anchor).
     hrefs = page.eval_on_selector_all(

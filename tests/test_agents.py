@@ -56,9 +56,7 @@ def test_every_heading_of_the_raw_file_is_on_its_page(html: Path, path: Path) ->
 @pytest.mark.parametrize("path", AGENT_FILES, ids=lambda p: p.stem)
 def test_every_code_block_of_the_raw_file_is_on_its_page(html: Path, path: Path) -> None:
     facts = measure(load_definition(path).body)
-    blocks = [
-        pre.get_text() for pre in _page(html, path.stem).find("article").select("div.highlight pre")
-    ]
+    blocks = [pre.get_text() for pre in _page(html, path.stem).find("article").select("div.highlight pre")]
     for sample in facts.samples:
         assert sample.code in blocks, f"{path.name}:{sample.line}: code block missing"
 
@@ -139,8 +137,19 @@ def test_a_dropped_in_definition_gets_its_page_with_every_field(dropped_in) -> N
     src, _, _, _ = dropped_in
     page = BeautifulSoup((src / "_build/html/agents/api-reviewer.html").read_text("utf-8"), "html.parser")
     card = _text(page.select_one(".kb-agent-card"))
-    for text in ("api-reviewer", "haiku", "mcp__github__get_pull_request", "Agent(security-auditor)",
-                 "plan", "12", "project", "high", "#2b6cb0", "api-style", "Review the open pull request."):
+    for text in (
+        "api-reviewer",
+        "haiku",
+        "mcp__github__get_pull_request",
+        "Agent(security-auditor)",
+        "plan",
+        "12",
+        "project",
+        "high",
+        "#2b6cb0",
+        "api-style",
+        "Review the open pull request.",
+    ):
         assert text in card, text
     assert page.select_one(".kb-swatch")
 
@@ -160,8 +169,11 @@ def test_a_dropped_in_definition_gets_its_detected_stances_on_its_page_and_in_th
     assert "states line 25 plural nouns — detected by rule API-PLURAL-NOUNS/states-plural-nouns" in text
     assert "states line 26 problem details — detected by rule ERR-PROBLEM-DETAILS/states-problem-details" in text
     matrix = BeautifulSoup((src / "_build/html/guides/conventions.html").read_text("utf-8"), "html.parser")
-    links = [a for cell in matrix_cells(matrix.select_one("table.kb-matrix"), "api-reviewer")
-             for a in cell.select("a.kb-detected")]
+    links = [
+        a
+        for cell in matrix_cells(matrix.select_one("table.kb-matrix"), "api-reviewer")
+        for a in cell.select("a.kb-detected")
+    ]
     assert sorted(a["href"] for a in links) == ["../agents/api-reviewer.html#L25", "../agents/api-reviewer.html#L26"]
     assert page.find(id="L25") and page.find(id="L26")
 
@@ -179,8 +191,9 @@ def test_dropping_in_a_definition_edits_no_other_file(dropped_in) -> None:
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     # The one derived file: the page stub Sphinx reads, generated from the definition.
     assert changed == {"agents/api-reviewer.md"}
-    assert "generated from definitions/api-reviewer.md" in Path(
-        dropped_in[0] / "agents" / "api-reviewer.md").read_text("utf-8")
+    assert "generated from definitions/api-reviewer.md" in Path(dropped_in[0] / "agents" / "api-reviewer.md").read_text(
+        "utf-8"
+    )
 
 
 def test_a_malformed_definition_fails_the_build_naming_file_and_line(tmp_path: Path) -> None:

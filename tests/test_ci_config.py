@@ -79,8 +79,13 @@ def test_read_the_docs_builds_with_the_strict_options_of_make_docs() -> None:
     (command,) = RTD["build"]["jobs"]["build"]["html"]
     words = [w for w in shlex.split(command) if "=" not in w or w.startswith("-")]
     assert words == [
-        "sphinx-build", *_make_variable("STRICT"), *_make_variable("SPHINXOPTS"),
-        "-b", "html", ".", "$READTHEDOCS_OUTPUT/html",
+        "sphinx-build",
+        *_make_variable("STRICT"),
+        *_make_variable("SPHINXOPTS"),
+        "-b",
+        "html",
+        ".",
+        "$READTHEDOCS_OUTPUT/html",
     ]
 
 

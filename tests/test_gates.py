@@ -128,7 +128,8 @@ def test_every_page_fits_the_weight_budget(html: Path, visits: dict[str, dict]) 
 def _serious(violations: list[dict]) -> list[str]:
     return [
         f"{v['id']} ({v['impact']}): {v['help']} -- {', '.join(n['target'] for n in v['nodes'][:5])}"
-        for v in violations if v["impact"] in {"serious", "critical"}
+        for v in violations
+        if v["impact"] in {"serious", "critical"}
     ]
 
 

@@ -72,7 +72,7 @@ def test_a_link_to_a_missing_agent_section_fails_the_build_with_the_valid_ones(t
 def test_every_agent_section_anchor_a_guide_uses_exists_on_the_agent_page(html: Path) -> None:
     for guide in GUIDES:
         for link in _soup(html, f"guides/{guide}.html").select('a[href^="../agents/"][href*="#"]'):
-            page, anchor = link["href"][len("../"):].split("#")
+            page, anchor = link["href"][len("../") :].split("#")
             assert _soup(html, page).find(id=anchor), link["href"]
 
 

@@ -42,8 +42,11 @@ def test_the_base_url_and_repository_default_to_the_published_site(monkeypatch: 
 
 
 def test_the_base_url_and_repository_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    conf = _conf(monkeypatch, AGENTKB_BASE_URL="https://docs.example.org/kb",
-                 AGENTKB_REPOSITORY="https://github.com/someone/fork/")
+    conf = _conf(
+        monkeypatch,
+        AGENTKB_BASE_URL="https://docs.example.org/kb",
+        AGENTKB_REPOSITORY="https://github.com/someone/fork/",
+    )
     assert conf["html_baseurl"] == "https://docs.example.org/kb/"
     assert conf["notfound_urls_prefix"] == "/kb/"
     assert conf["html_theme_options"]["source_repository"] == "https://github.com/someone/fork/"
@@ -53,9 +56,7 @@ def test_the_base_url_and_repository_come_from_the_environment(monkeypatch: pyte
 def test_the_sitemap_lists_every_page_and_nothing_else(html: Path) -> None:
     urls = {loc.text for loc in ET.parse(html / "sitemap.xml").getroot().iter(f"{SITEMAP}loc")}
     pages = {
-        p.relative_to(html).as_posix()
-        for p in html.rglob("*.html")
-        if not p.relative_to(html).parts[0].startswith("_")
+        p.relative_to(html).as_posix() for p in html.rglob("*.html") if not p.relative_to(html).parts[0].startswith("_")
     } - {"404.html", "search.html", "genindex.html", "http-routingtable.html"}
     assert urls == {SITE_URL + page for page in pages}
 
@@ -83,8 +84,7 @@ def test_llms_full_txt_holds_the_text_of_every_page_in_the_order_of_llms_txt(htm
     full = (html / "llms-full.txt").read_text("utf-8")
     index = (html / "llms.txt").read_text("utf-8")
     # Pages, in order; llms.txt also links conventions (page#anchor) and conventions.json.
-    listed = list(dict.fromkeys(link for link in re.findall(r"\]\(([^)]+)\)", index)
-                                if link.endswith(".html")))
+    listed = list(dict.fromkeys(link for link in re.findall(r"\]\(([^)]+)\)", index) if link.endswith(".html")))
     shown = re.findall(r"^URL: (.+)$", full, re.M)
     assert shown == ["index.html", *listed]
     # Prose from a guide, an agent's raw body and a generated table all appear in full.
@@ -104,7 +104,10 @@ def _git(cwd: Path, *args: str, date: str = "") -> None:
     env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else {}
     subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        cwd=cwd, check=True, capture_output=True, env={**env, "PATH": "/usr/bin:/bin"},
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={**env, "PATH": "/usr/bin:/bin"},
     )
 
 

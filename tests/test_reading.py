@@ -59,10 +59,7 @@ def test_every_guide_opens_with_a_short_answer_linking_its_conventions(html: Pat
 
 def test_the_guides_index_gives_one_line_per_guide_with_its_count(html: Path) -> None:
     soup = _soup(html, "guides/index.html")
-    lines = {
-        item.find("a")["href"].removesuffix(".html"): _text(item)
-        for item in soup.select(".kb-guide-index li")
-    }
+    lines = {item.find("a")["href"].removesuffix(".html"): _text(item) for item in soup.select(".kb-guide-index li")}
     reference = {"conventions", "detection"}  # reference pages: no conventions of their own
     assert set(lines) == {g.removeprefix("guides/") for g in GUIDES} | reference
     assert all("convention" not in lines[page].partition("·")[2] for page in reference)
@@ -74,7 +71,10 @@ def test_the_guides_index_gives_one_line_per_guide_with_its_count(html: Path) ->
         for level, count in levels.items():
             assert f"{count} {level}" in line, line
     assert [_text(r) for r in soup.select(".kb-guide-index .rubric")] == [
-        "API", "Security", "Data and code", "Reference"
+        "API",
+        "Security",
+        "Data and code",
+        "Reference",
     ]
 
 
@@ -84,8 +84,11 @@ def test_agents_are_named_by_their_page_title_everywhere_and_listed_in_that_orde
     soup = _soup(html, "agents/index.html")
     cards = [_text(t) for t in soup.select(".kb-overview-card .sd-card-title")]
     rows = [_text(tr.find("td")) for tr in soup.select("table.kb-comparison > tbody > tr")]
-    nav = [_text(a) for a in soup.select(".sidebar-tree a.reference")
-           if a["href"].removesuffix(".html").split("/")[-1] in titles]
+    nav = [
+        _text(a)
+        for a in soup.select(".sidebar-tree a.reference")
+        if a["href"].removesuffix(".html").split("/")[-1] in titles
+    ]
     verification = _soup(html, "agents/verification.html")
     report = {_text(tr.find("td")) for tr in verification.select("table tbody tr")}
     topics = [_text(th) for th in soup.select("table.kb-topics thead th")]

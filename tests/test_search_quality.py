@@ -41,12 +41,15 @@ def test_search_puts_the_expected_page_in_the_top_three(html: Path) -> None:
     assert rate >= TARGET, f"top-3 hit rate {rate:.1%} < {TARGET:.0%}; misses: {misses}"
 
 
-@pytest.mark.parametrize(("kind", "query", "expected"), [
-    ("guide", "N+1", "guides/"),
-    ("convention", "N+1", "guides/"),
-    ("agent", "N+1", "agents/"),
-    ("API operation", "orders", "api-examples/"),
-])
+@pytest.mark.parametrize(
+    ("kind", "query", "expected"),
+    [
+        ("guide", "N+1", "guides/"),
+        ("convention", "N+1", "guides/"),
+        ("agent", "N+1", "agents/"),
+        ("API operation", "orders", "api-examples/"),
+    ],
+)
 def test_results_can_be_filtered_by_kind(html: Path, kind: str, query: str, expected: str) -> None:
     if chromium_path() is None:
         missing("Chromium is not installed (apt-get install chromium)")

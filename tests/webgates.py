@@ -108,7 +108,11 @@ def npm_tool(relative: str) -> Path:
             raise FileNotFoundError("npm is not installed (.ci/system-deps installs it)")
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=TOOLS, check=True, capture_output=True, text=True, timeout=600,
+            cwd=TOOLS,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
     return path
 
@@ -188,6 +192,9 @@ def vnu_errors(files: list[Path]) -> list[dict]:
     jar = npm_tool("vnu-jar/build/dist/vnu.jar")
     run = subprocess.run(
         ["java", "-Xss1024k", "-jar", str(jar), "--format", "json", "--errors-only", *map(str, files)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     return json.loads(run.stderr or run.stdout or '{"messages": []}')["messages"]

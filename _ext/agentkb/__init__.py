@@ -38,9 +38,27 @@ def setup(app: Sphinx) -> dict[str, Any]:
         verification,
     )
 
-    concerns = (ingest, cards, links, lexers, conventions, evidence, matrix, published, agent_spec, verification,
-                search, llms, checker_docs, accuracy, pagefind, a11y, assets,
-                page_source, guide_index)
+    concerns = (
+        ingest,
+        cards,
+        links,
+        lexers,
+        conventions,
+        evidence,
+        matrix,
+        published,
+        agent_spec,
+        verification,
+        search,
+        llms,
+        checker_docs,
+        accuracy,
+        pagefind,
+        a11y,
+        assets,
+        page_source,
+        guide_index,
+    )
     for concern in concerns:
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

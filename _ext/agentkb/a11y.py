@@ -20,7 +20,8 @@ import re
 from sphinx.application import Sphinx
 
 _OBJECT = re.compile(
-    r'<object (data="[^"]*" type="image/svg\+xml" class="graphviz")>\s*<p class="warning">(.*?)</p>', re.S)
+    r'<object (data="[^"]*" type="image/svg\+xml" class="graphviz")>\s*<p class="warning">(.*?)</p>', re.S
+)
 _DOT_LABEL = re.compile(r'label\s*=\s*"((?:[^"\\]|\\.)*)"')
 _DOT_GRAPH = re.compile(r"^\s*(?:strict\s+)?(?:di)?graph\b", re.I)
 _TASK = re.compile(r'<input class="task-list-item-checkbox"((?: [a-z-]+="[^"]*")*)>(.*?)(?=</p>|<ul|<ol)', re.S)

@@ -63,7 +63,7 @@ def _split_top(css: str) -> list[tuple[str, str]]:
         elif char == "}":
             depth -= 1
             if depth == 0:
-                rules.append((css[start:prelude_end].strip(), css[prelude_end + 1:i]))
+                rules.append((css[start:prelude_end].strip(), css[prelude_end + 1 : i]))
                 start = i + 1
     return rules
 
@@ -107,8 +107,10 @@ def _subset_design_css(app: Sphinx, exception: Exception | None) -> None:
     stylesheet = static / DESIGN_CSS
     # Cut from sphinx-design's own file, not the output's: after an incremental build the
     # output holds the previous cut, which lacks the rules a changed page may now need.
-    source = next((Path(d) / DESIGN_CSS for d in app.config.html_static_path
-                   if (Path(app.confdir) / d / DESIGN_CSS).exists()), None)
+    source = next(
+        (Path(d) / DESIGN_CSS for d in app.config.html_static_path if (Path(app.confdir) / d / DESIGN_CSS).exists()),
+        None,
+    )
     if source is None or not stylesheet.exists():
         return
     source = Path(app.confdir) / source

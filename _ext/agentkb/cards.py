@@ -48,9 +48,7 @@ def description_markdown(description: str) -> str:
     """Descriptions often carry example dialogues; make them read as a list of examples."""
     text = description.replace("\\n", "\n") if "\\n" in description else description
     text = _COMMENTARY.sub(lambda m: f"*{m.group(1).strip()}*", text)
-    return _EXAMPLE.sub(
-        lambda m: f"\n\n:::{{admonition}} Example\n{m.group(1).strip()}\n:::\n\n", text
-    )
+    return _EXAMPLE.sub(lambda m: f"\n\n:::{{admonition}} Example\n{m.group(1).strip()}\n:::\n\n", text)
 
 
 def model_markdown(value: Any) -> str:
@@ -135,11 +133,7 @@ def card_markdown(agent: Agent, provenance: dict[str, Any] | None) -> str:
         fields.append(f":Color: {color_markdown(meta['color'])}")
     if "skills" in meta:
         fields.append(f":Skills: {skills_markdown(agent)}")
-    fields += [
-        f":{key}: {other_field_markdown(value)}"
-        for key, value in meta.items()
-        if key not in SHOWN_FIRST
-    ]
+    fields += [f":{key}: {other_field_markdown(value)}" for key, value in meta.items() if key not in SHOWN_FIRST]
     fields += [
         f":Size: {facts.words:,} words of prose, {facts.sections} sections",
         f":Code samples: {len(facts.samples)} ({languages_text(facts)})",
@@ -186,8 +180,13 @@ class AgentCardDirective(_MarkdownDirective):
 # --- The overview at scale: one order, and data for filtering and sorting -----------
 
 #: Model families in the order "model, then name" sorts them; "other" is not a model name.
-MODEL_FAMILIES = {"opus": "Opus", "sonnet": "Sonnet", "haiku": "Haiku",
-                  "inherit": "inherit (not set)", "other": "not a model name"}
+MODEL_FAMILIES = {
+    "opus": "Opus",
+    "sonnet": "Sonnet",
+    "haiku": "Haiku",
+    "inherit": "inherit (not set)",
+    "other": "not a model name",
+}
 #: Sort keys and their labels; each label says exactly what order the list is in.
 SORTS = {
     "name": "name, A to Z",
@@ -234,9 +233,7 @@ def agent_data(agent: Agent) -> dict[str, str]:
 
 
 def data_span(agent: Agent) -> str:
-    attributes = " ".join(
-        f'data-{key}="{html.escape(value, quote=True)}"' for key, value in agent_data(agent).items()
-    )
+    attributes = " ".join(f'data-{key}="{html.escape(value, quote=True)}"' for key, value in agent_data(agent).items())
     return f'<span class="kb-agent-data" hidden {attributes}></span>'
 
 
@@ -262,13 +259,18 @@ def filter_form(agents: tuple[Agent, ...]) -> str:
     if inherit:
         tools.append(_option("*", "all, inherited (no tools field)", inherit))
     tools += [_option(tool, f"lists {tool}", n) for tool, n in sorted(listed.items(), key=lambda t: (-t[1], t[0]))]
-    findings = [_option("", "any", len(agents)), _option("with", "with findings", with_findings),
-                _option("without", "without findings", len(agents) - with_findings)]
+    findings = [
+        _option("", "any", len(agents)),
+        _option("with", "with findings", with_findings),
+        _option("without", "without findings", len(agents) - with_findings),
+    ]
     sorts = [_option(key, label) for key, label in SORTS.items()]
 
     def select(name: str, label: str, options: list[str]) -> str:
-        return (f'<label class="kb-filter-field"><span>{label}</span> '
-                f'<select name="{name}">{"".join(options)}</select></label>')
+        return (
+            f'<label class="kb-filter-field"><span>{label}</span> '
+            f'<select name="{name}">{"".join(options)}</select></label>'
+        )
 
     return (
         '<form class="kb-agent-filter" hidden aria-label="Filter and sort the agents">'
@@ -432,8 +434,9 @@ def on_config_inited(app: Sphinx, config: Any) -> None:
     config.html_static_path.append(str(STATIC))
 
 
-def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
-                         doctree: nodes.document | None) -> None:
+def on_html_page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: nodes.document | None
+) -> None:
     """The overview's script, on the pages that show the overview only."""
     if doctree is not None and any("kb-agent-filter" in n.astext() for n in doctree.findall(nodes.raw)):
         app.add_js_file(OVERVIEW_SCRIPT, loading_method="defer")
@@ -473,10 +476,14 @@ def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
     for agent in catalog(app.env).agents:
         counts = [taken.get(agent.slug, {}).get(docname, 0) for docname in order]
         link = make_refnode(app.builder, fromdocname, agent.docname, "", nodes.Text(agent.title))
-        rows.append(tables.row([
-            link,
-            *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
-        ]))
+        rows.append(
+            tables.row(
+                [
+                    link,
+                    *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
+                ]
+            )
+        )
     header = ["Agent", *(f"{titles[d].astext() if d in titles else d} ({len(guides[d])})" for d in order)]
     return tables.table(header, rows, classes=["kb-topics"])
 

@@ -51,8 +51,9 @@ def line_anchor(line: int) -> str:
     return f"L{line}"
 
 
-def evidence_reference(builder: Builder, fromdocname: str, agent: Agent, evidence: Evidence,
-                       text: str | None = None) -> nodes.reference:
+def evidence_reference(
+    builder: Builder, fromdocname: str, agent: Agent, evidence: Evidence, text: str | None = None
+) -> nodes.reference:
     """A link to the cited line on the agent's page."""
     uri = builder.get_relative_uri(fromdocname, agent.docname) + "#" + line_anchor(evidence.line)
     ref = nodes.reference("", "", internal=True, refuri=uri, classes=["kb-evidence-line"])
@@ -63,8 +64,11 @@ def evidence_reference(builder: Builder, fromdocname: str, agent: Agent, evidenc
 
 def stance_badge(stance: Stance) -> nodes.inline:
     source = "detected by a rule" if stance.source == "detected" else "reviewed"
-    badge = nodes.inline("", f"{STANCE_SYMBOLS[stance.stance]} {stance.stance}",
-                         classes=["kb-stance", f"kb-{stance.stance}", f"kb-{stance.source}"])
+    badge = nodes.inline(
+        "",
+        f"{STANCE_SYMBOLS[stance.stance]} {stance.stance}",
+        classes=["kb-stance", f"kb-{stance.stance}", f"kb-{stance.source}"],
+    )
     badge["title"] = f"{stance.stance} ({source}): {STANCE_MEANINGS[stance.stance]}"
     return badge
 
@@ -82,8 +86,7 @@ def _quote_node(evidence: Evidence) -> nodes.inline:
 
 # -- line anchors -------------------------------------------------------------------------
 
-_BLOCKS = (nodes.paragraph, nodes.literal_block, nodes.title, nodes.list_item, nodes.term,
-           nodes.row, nodes.line)
+_BLOCKS = (nodes.paragraph, nodes.literal_block, nodes.title, nodes.list_item, nodes.term, nodes.row, nodes.line)
 
 
 def _block_starts(doctree: nodes.document, first_line: int) -> list[tuple[int, nodes.Element]]:
@@ -94,8 +97,12 @@ def _block_starts(doctree: nodes.document, first_line: int) -> list[tuple[int, n
     """
     starts = []
     for node in doctree.findall(lambda n: isinstance(n, _BLOCKS)):
-        if (isinstance(node, nodes.Element) and isinstance(node.line, int) and node.line >= first_line
-                and not _in_card(node)):
+        if (
+            isinstance(node, nodes.Element)
+            and isinstance(node.line, int)
+            and node.line >= first_line
+            and not _in_card(node)
+        ):
             starts.append((node.line, node))
     starts.sort(key=lambda pair: pair[0])
     return starts
@@ -161,16 +168,21 @@ class AgentConventionsDirective(SphinxDirective):
             self.env.note_dependency(str(path))
         stances = stances_of(self.env, agent)
         for problem in stances.problems:
-            logger.warning("%s", problem.message, location=f"{problem.path}:{problem.line}",
-                           type="agentkb", subtype="evidence")
+            logger.warning(
+                "%s", problem.message, location=f"{problem.path}:{problem.line}", type="agentkb", subtype="evidence"
+            )
         intro = nodes.paragraph()
         if stances.reviewed:
-            intro += nodes.Text("A person reviewed this agent against every convention of the guides; "
-                                "a convention not listed here is one it is silent on. Rules that agree "
-                                "with the review are named.")
+            intro += nodes.Text(
+                "A person reviewed this agent against every convention of the guides; "
+                "a convention not listed here is one it is silent on. Rules that agree "
+                "with the review are named."
+            )
         else:
-            intro += nodes.Text("Nobody has reviewed this agent: these stances were detected by the "
-                                "rulebook's rules, and a convention not listed is one no rule found. ")
+            intro += nodes.Text(
+                "Nobody has reviewed this agent: these stances were detected by the "
+                "rulebook's rules, and a convention not listed is one no rule found. "
+            )
         # One container, so that the generated section can be told from the agent's own.
         out = nodes.container(classes=["kb-agent-conventions"])
         out += intro
@@ -194,8 +206,9 @@ class AgentConventionsDirective(SphinxDirective):
                 for index, evidence in enumerate(stance.evidence):
                     if index:
                         para += nodes.Text("; ")
-                    para += nodes.reference("", f"line {evidence.line}", refid=line_anchor(evidence.line),
-                                            classes=["kb-evidence-line"])
+                    para += nodes.reference(
+                        "", f"line {evidence.line}", refid=line_anchor(evidence.line), classes=["kb-evidence-line"]
+                    )
                     para += nodes.Text(" ")
                     para += _quote_node(evidence)
                 para += nodes.inline("", f" — {source_text(stance)}", classes=["kb-stance-source"])
@@ -219,8 +232,9 @@ class AgentConventionsDirective(SphinxDirective):
 
 
 def _conv_xref(conv_id: str, docname: str, content: nodes.Node) -> nodes.Node:
-    ref = pending_xref("", refdomain="kb", reftype="conv", reftarget=conv_id, refdoc=docname,
-                       refexplicit=True, refwarn=True)
+    ref = pending_xref(
+        "", refdomain="kb", reftype="conv", reftarget=conv_id, refdoc=docname, refexplicit=True, refwarn=True
+    )
     ref += content
     return ref
 

@@ -19,7 +19,7 @@ from .rulebook import LEVELS, default_rulebook
 
 
 def count_text(levels: Counter[str]) -> str:
-    """"5 conventions (2 MUST, 3 SHOULD)"; empty for a page that sets none (the matrix)."""
+    """ "5 conventions (2 MUST, 3 SHOULD)"; empty for a page that sets none (the matrix)."""
     total = sum(levels.values())
     if not total:
         return ""

@@ -25,9 +25,7 @@ _HOME_PATH = re.compile(r"^(~|\$HOME|/home/[^/]+|/Users/[^/]+)/")
 
 
 def _marker(target: str) -> nodes.inline:
-    badge = nodes.inline(
-        "", MARKER, classes=["sd-badge", "sd-bg-secondary", "sd-bg-text-secondary", "kb-outside"]
-    )
+    badge = nodes.inline("", MARKER, classes=["sd-badge", "sd-bg-secondary", "sd-bg-text-secondary", "kb-outside"])
     badge["title"] = f"{target} is a file of the agent's own project, not of this site"
     return badge
 
@@ -61,8 +59,9 @@ class OutsideLinks(SphinxTransform):
             uri = image.get("uri", "")
             if uri and not _SCHEME.match(uri) and not self._inside_site(uri):
                 alt = image.get("alt") or uri
-                image.replace_self([nodes.inline("", f"[image: {alt}]", classes=["kb-outside-link"]),
-                                    nodes.Text(" "), _marker(uri)])
+                image.replace_self(
+                    [nodes.inline("", f"[image: {alt}]", classes=["kb-outside-link"]), nodes.Text(" "), _marker(uri)]
+                )
         for literal in list(self.document.findall(nodes.literal)):
             if _HOME_PATH.match(literal.astext()):
                 parent = literal.parent

@@ -63,8 +63,10 @@ def legend_html() -> str:
 
 def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
     opts = "".join(f"<option value='{_attr(v)}'>{escape(t)}</option>" for v, t in options)
-    return (f"<label>{escape(label)} <select name='{name}' data-kb-filter='{name}'>"
-            f"<option value=''>all</option>{opts}</select></label>")
+    return (
+        f"<label>{escape(label)} <select name='{name}' data-kb-filter='{name}'>"
+        f"<option value=''>all</option>{opts}</select></label>"
+    )
 
 
 def _stance_link(stance: dict[str, Any], conv_id: str, agent_title: str, root: str) -> str:
@@ -72,8 +74,10 @@ def _stance_link(stance: dict[str, Any], conv_id: str, agent_title: str, root: s
     quote = "; ".join(f"line {e['line']}: “{e['quote']}”" for e in stance["evidence"])
     # The title is the link's description: who, which stance, how it is known, and the words.
     label = f"{agent_title} {stance['stance']} {conv_id} ({stance['source']}): {quote}"
-    return (f"<a class='kb-stance kb-{stance['stance']} kb-{stance['source']}' href='{_attr(root + first['page'])}' "
-            f"title='{_attr(label)}'>{STANCE_SYMBOLS[stance['stance']]}</a>")
+    return (
+        f"<a class='kb-stance kb-{stance['stance']} kb-{stance['source']}' href='{_attr(root + first['page'])}' "
+        f"title='{_attr(label)}'>{STANCE_SYMBOLS[stance['stance']]}</a>"
+    )
 
 
 def matrix_html(document: dict[str, Any], root: str) -> str:
@@ -144,8 +148,10 @@ def matrix_html(document: dict[str, Any], root: str) -> str:
     note = ""
     if silent:
         names = ", ".join(f"<a href='{_attr(root + a['page'])}'>{escape(a['title'])}</a>" for a in silent)
-        note = (f"<p class='kb-matrix-silent'>{len(silent)} of {len(document['agents'])} agents take no stance on "
-                f"any convention and have no column: {names}.</p>")
+        note = (
+            f"<p class='kb-matrix-silent'>{len(silent)} of {len(document['agents'])} agents take no stance on "
+            f"any convention and have no column: {names}.</p>"
+        )
     return legend_html() + filters + table + note
 
 

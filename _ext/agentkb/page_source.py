@@ -29,9 +29,7 @@ DATE_FORMAT = "%d %B %Y"
 
 def _git(srcdir: Path, *args: str) -> str | None:
     try:
-        proc = subprocess.run(
-            ["git", "-C", str(srcdir), *args], capture_output=True, text=True, timeout=60
-        )
+        proc = subprocess.run(["git", "-C", str(srcdir), *args], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
     return proc.stdout if proc.returncode == 0 else None
@@ -76,9 +74,7 @@ def _repository_link(app: Sphinx, kind: str, path: Path) -> str:
     return f"{repository}/{kind}/{branch}/{full}".replace("{", "{{").replace("}", "}}")
 
 
-def on_html_page_context(
-    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
-) -> None:
+def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     if pagename not in app.env.all_docs:
         return
     path = source_path(app, pagename)
@@ -94,9 +90,7 @@ def on_html_page_context(
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_config_value(
-        "agentkb_repository", "https://github.com/agentkb/agentkb", "html", types=frozenset({str})
-    )
+    app.add_config_value("agentkb_repository", "https://github.com/agentkb/agentkb", "html", types=frozenset({str}))
     app.connect("builder-inited", on_builder_inited)
     app.connect("html-page-context", on_html_page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

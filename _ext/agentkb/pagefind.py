@@ -53,7 +53,8 @@ _KIND = {"agents": "agent", "guides": "guide", "api-examples": "API operation"}
 _MODEL = re.compile(r'>Model<span class="colon">:</span></dt>\s*<dd[^>]*>(.*?)</dd>', re.S)
 _LEVEL = re.compile(r'kb-level kb-level-(must|should|may)"')
 _CONVENTION_DT = re.compile(
-    r'(<dl class="kb convention">\s*<dt class="[^"]*")( id="conv-[^"]+">)(.*?)</dt>\s*<dd>(.*?)</dd></dl>', re.S)
+    r'(<dl class="kb convention">\s*<dt class="[^"]*")( id="conv-[^"]+">)(.*?)</dt>\s*<dd>(.*?)</dd></dl>', re.S
+)
 
 
 def kind_of(docname: str) -> str | None:
@@ -70,7 +71,7 @@ def _convention(match: re.Match[str]) -> str:
     words = [ident.replace("-", " ").lower()]
     words += [more for phrase, more in SYNONYMS.items() if phrase in text or phrase in words[0]]
     keywords = f'<span data-pagefind-weight="2" hidden>{html.escape(" ".join(words))}</span>'
-    return (f'{start} data-pagefind-weight="6"{anchor}{header}{keywords}</dt>\n<dd>{body}</dd></dl>')
+    return f'{start} data-pagefind-weight="6"{anchor}{header}{keywords}</dt>\n<dd>{body}</dd></dl>'
 
 
 def _mark(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object) -> None:
@@ -96,7 +97,7 @@ def _mark(app: Sphinx, pagename: str, templatename: str, context: dict, doctree:
         body = '<span data-pagefind-weight="2" hidden>endpoint endpoints operation route</span>' + body
     tags = "".join(f'<span data-pagefind-filter="{html.escape(f, quote=True)}"></span>' for f in filters)
     meta = f'<span data-pagefind-meta="kind:{html.escape(kind)}"></span>'
-    context["body"] = f'<div data-pagefind-body>{tags}{meta}{body}</div>'
+    context["body"] = f"<div data-pagefind-body>{tags}{meta}{body}</div>"
 
 
 def _index(app: Sphinx, exception: Exception | None) -> None:
@@ -109,9 +110,10 @@ def _index(app: Sphinx, exception: Exception | None) -> None:
         return
     shutil.rmtree(Path(app.outdir) / "pagefind", ignore_errors=True)  # no stale index files
     run = subprocess.run(
-        [sys.executable, "-m", "pagefind_bin", "--site", str(app.outdir), "--silent",
-         "--include-characters", "+"],
-        capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "pagefind_bin", "--site", str(app.outdir), "--silent", "--include-characters", "+"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if run.returncode != 0:
         logger.warning("Pagefind failed: %s", (run.stderr or run.stdout).strip(), type="agentkb", subtype="search")

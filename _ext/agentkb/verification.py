@@ -60,9 +60,16 @@ _KEY_CHECKS = {"setup": "python", "exercise": "python", "python": "python", "sch
 
 #: Language as written in a fence -> the checker the tests apply to it.
 _CHECKERS = {
-    "python": "python", "py": "python",
-    "json": "json", "toml": "toml", "yaml": "yaml", "yml": "yaml",
-    "typescript": "tsc", "ts": "tsc", "javascript": "tsc", "js": "tsc",
+    "python": "python",
+    "py": "python",
+    "json": "json",
+    "toml": "toml",
+    "yaml": "yaml",
+    "yml": "yaml",
+    "typescript": "tsc",
+    "ts": "tsc",
+    "javascript": "tsc",
+    "js": "tsc",
 }
 #: Languages nothing here can execute, and why.
 _UNCHECKED = {
@@ -186,7 +193,7 @@ def load_sidecar(path: Path) -> dict[str, Entry]:
     for key, values in data.items():
         line = tables.get(key, top.get(key, 1))
         if not isinstance(values, dict):
-            raise SidecarError(path, line, f"{key!r} must be a table [\"<sample key>\"], not a value")
+            raise SidecarError(path, line, f'{key!r} must be a table ["<sample key>"], not a value')
         if not re.fullmatch(rf"[0-9a-f]{{{KEY_LENGTH}}}", key):
             raise SidecarError(
                 path, line, f"{key!r} is not a sample key (the first {KEY_LENGTH} hex digits of the sample's SHA-256)"
@@ -201,7 +208,8 @@ def _check_entry(entry: Entry) -> None:
     for name, value in entry.values.items():
         if name not in _ALL_KEYS:
             raise SidecarError(
-                entry.path, entry.key_lines.get(name, entry.line),
+                entry.path,
+                entry.key_lines.get(name, entry.line),
                 f"unknown key {name!r} (known: {', '.join(sorted(_ALL_KEYS))})",
             )
         if not isinstance(value, str):
@@ -209,7 +217,8 @@ def _check_entry(entry: Entry) -> None:
     status = entry.values.get("status")
     if status not in _KEYS_FOR:
         raise SidecarError(
-            entry.path, entry.key_lines.get("status", entry.line),
+            entry.path,
+            entry.key_lines.get("status", entry.line),
             f"status must be one of {', '.join(STATUSES)}, not {status!r}",
         )
     required, optional = _KEYS_FOR[status]
@@ -217,15 +226,14 @@ def _check_entry(entry: Entry) -> None:
         raise SidecarError(entry.path, entry.line, f"status {status!r} needs the key {name!r}")
     for name in sorted(entry.values.keys() - required - optional):
         raise SidecarError(
-            entry.path, entry.key_lines.get(name, entry.line),
+            entry.path,
+            entry.key_lines.get(name, entry.line),
             f"the key {name!r} does not apply to status {status!r}",
         )
     if "python" in entry.values and not re.fullmatch(r"3\.\d+", entry.values["python"]):
-        raise SidecarError(entry.path, entry.key_lines["python"], "python must be a version such as \"3.12\"")
+        raise SidecarError(entry.path, entry.key_lines["python"], 'python must be a version such as "3.12"')
     if "error" in entry.values and not re.fullmatch(r"\w+: .+", entry.values["error"]):
-        raise SidecarError(
-            entry.path, entry.key_lines["error"], "error must read \"ExceptionType: message fragment\""
-        )
+        raise SidecarError(entry.path, entry.key_lines["error"], 'error must read "ExceptionType: message fragment"')
 
 
 def _imports(code: str) -> list[str]:
@@ -268,13 +276,15 @@ def classify(definition: AgentDefinition) -> list[Verdict]:
             check = check or _CHECKERS.get(sample.language.lower(), "")
             if status != "not-executed" and not check:
                 raise SidecarError(
-                    entry.path, entry.key_lines.get("status", entry.line),
-                    f"nothing can check {sample.language or 'plain text'} samples: use status \"not-executed\"",
+                    entry.path,
+                    entry.key_lines.get("status", entry.line),
+                    f'nothing can check {sample.language or "plain text"} samples: use status "not-executed"',
                 )
             for name, needed in _KEY_CHECKS.items():
                 if name in entry.values and check != needed:
                     raise SidecarError(
-                        entry.path, entry.key_lines[name],
+                        entry.path,
+                        entry.key_lines[name],
                         f"the key {name!r} applies to {needed} samples, not {sample.language or 'plain text'}",
                     )
             reason = entry.get("reason") or ""
@@ -294,13 +304,15 @@ def classify(definition: AgentDefinition) -> list[Verdict]:
     for key, entry in entries.items():
         if key not in matched:
             raise SidecarError(
-                entry.path, entry.line,
+                entry.path,
+                entry.line,
                 f"entry {key!r} matches no code sample of {definition.path.name} (was the sample edited?)",
             )
     return verdicts
 
 
 # --- On the page ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Status:
@@ -324,23 +336,26 @@ _BADGE_COLOURS = {
     "replayed": "success",
 }
 _PASSED = {
-    "python": "runs", "json": "valid JSON", "toml": "valid TOML", "yaml": "valid YAML",
-    "openapi": "valid OpenAPI", "tsc": "type-checks",
+    "python": "runs",
+    "json": "valid JSON",
+    "toml": "valid TOML",
+    "yaml": "valid YAML",
+    "openapi": "valid OpenAPI",
+    "tsc": "type-checks",
 }
 _FAILED = {"python": "does not run", "tsc": "does not type-check"}
 
 
 def agent_status(verdict: Verdict) -> Status:
     if verdict.status == "not-executed":
-        return Status("not-executed", "not executed", f"{verdict.language} ({verdict.reason})",
-                      anchor=verdict.anchor)
+        return Status("not-executed", "not executed", f"{verdict.language} ({verdict.reason})", anchor=verdict.anchor)
     if verdict.status == "does-not-run":
         failed = _FAILED.get(verdict.check, "invalid")
-        return Status("does-not-run", failed, verdict.reason,
-                      corrected=verdict.value("corrected") or "", anchor=verdict.anchor)
+        return Status(
+            "does-not-run", failed, verdict.reason, corrected=verdict.value("corrected") or "", anchor=verdict.anchor
+        )
     if verdict.status == "needs-python":
-        return Status("needs-python", f"needs Python {verdict.value('python')}", verdict.reason,
-                      anchor=verdict.anchor)
+        return Status("needs-python", f"needs Python {verdict.value('python')}", verdict.reason, anchor=verdict.anchor)
     text = _PASSED[verdict.check]
     if verdict.value("schema"):
         text += ", follows the agent's envelope"
@@ -406,8 +421,12 @@ def _handwritten(doctree: nodes.document) -> list[tuple[nodes.Element, Status]]:
         if node.get("kb_replayed"):  # an OpenAPI example of the reference service
             found.append((node, Status("replayed", "replayed against the service")))
         elif included:
-            found.append((node, Status("not-executed", "not executed",
-                                       f"{language} (included from {Path(node['source']).name})")))
+            found.append(
+                (
+                    node,
+                    Status("not-executed", "not executed", f"{language} (included from {Path(node['source']).name})"),
+                )
+            )
         elif language not in ("python", "py", "pycon"):
             found.append((node, Status("not-executed", "not executed", language)))
         elif skip_next is not None or skipping is not None:
@@ -434,8 +453,9 @@ def _agent_blocks(doctree: nodes.document, verdicts: list[Verdict]) -> list[tupl
         status = agent_status(verdict)
         used[status.anchor] = used.get(status.anchor, 0) + 1
         if used[status.anchor] > 1:  # the same code twice on one page
-            status = Status(status.kind, status.text, status.detail, status.corrected,
-                            f"{status.anchor}-{used[status.anchor]}")
+            status = Status(
+                status.kind, status.text, status.detail, status.corrected, f"{status.anchor}-{used[status.anchor]}"
+            )
         found.append((node, status))
     return found
 
@@ -456,8 +476,7 @@ def on_builder_inited(app: Sphinx) -> None:
         try:
             verdicts[agent.slug] = classify(agent.definition)
         except SidecarError as exc:
-            logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}",
-                           type="agentkb", subtype="sidecar")
+            logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}", type="agentkb", subtype="sidecar")
             verdicts[agent.slug] = []
     build_state(app.env).verdicts = verdicts
 
@@ -481,12 +500,19 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
             continue
         anchor = reference["kb_anchor"]
         if target not in app.env.all_docs:
-            logger.warning("link to a missing page %r", target, location=reference,
-                           type="agentkb", subtype="verification")
+            logger.warning(
+                "link to a missing page %r", target, location=reference, type="agentkb", subtype="verification"
+            )
             continue
         if anchor and not _has_anchor(app, target, anchor):
-            logger.warning("link to a missing anchor %r on %r", anchor, target, location=reference,
-                           type="agentkb", subtype="verification")
+            logger.warning(
+                "link to a missing anchor %r on %r",
+                anchor,
+                target,
+                location=reference,
+                type="agentkb",
+                subtype="verification",
+            )
         uri = app.builder.get_relative_uri(docname, target)
         reference["refuri"] = f"{uri}#{anchor}" if anchor else uri
 
@@ -499,6 +525,7 @@ def _has_anchor(app: Sphinx, docname: str, anchor: str) -> bool:
 
 
 # --- The report ------------------------------------------------------------------
+
 
 def _table(header: list[str], rows: list[list[Any]]) -> nodes.table:
     return tables.table(header, (tables.row(cells) for cells in rows), classes=["kb-verification-table"])
@@ -530,8 +557,7 @@ class AgentVerificationDirective(SphinxDirective):
         header = [STATUS_TITLES[s] for s in STATUSES] + ["total"]
         if part == "agents":
             rows: list[list[Any]] = [
-                [[_link(agent.title, agent.docname)], *_counts(verdicts_for(self.env, agent.slug))]
-                for agent in agents
+                [[_link(agent.title, agent.docname)], *_counts(verdicts_for(self.env, agent.slug))] for agent in agents
             ]
             return [_table(["agent", *header], [*rows, ["all agents", *_counts(every)]])]
         if part == "languages":

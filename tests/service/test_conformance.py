@@ -627,9 +627,7 @@ def test_log_no_secrets(client: ApiClient, auth: Any, caplog: pytest.LogCaptureF
 
 
 @pytest.mark.convention("LOG-LEVELS")
-def test_log_levels(
-    client: ApiClient, unmigrated: ApiClient, auth: Any, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_log_levels(client: ApiClient, unmigrated: ApiClient, auth: Any, caplog: pytest.LogCaptureFixture) -> None:
     """Served and refused requests log at INFO; a failed request logs one ERROR with its traceback."""
     with caplog.at_level(logging.DEBUG, logger="reference_api"):
         client.get("/api/users/me", headers=auth.alice)
@@ -894,9 +892,7 @@ def test_sec_rate_limit(build_client: Any) -> None:
     assert statuses == [401, 401, 401, 429]
 
     per_address = build_client(login_failures_per_ip=3)
-    guesses = [
-        per_address.post(LOGIN, json={"email": f"guess-{n}@example.com", "password": "guess"}) for n in range(4)
-    ]
+    guesses = [per_address.post(LOGIN, json={"email": f"guess-{n}@example.com", "password": "guess"}) for n in range(4)]
     assert [response.status_code for response in guesses] == [401, 401, 401, 429]
     refused = problem(guesses[-1], 429, "RATE_LIMITED")
     assert int(guesses[-1].headers["retry-after"]) > 0, refused
