@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from docutils import nodes
@@ -300,8 +301,8 @@ def _cited_sections(env: BuildEnvironment) -> dict[str, dict[str, set[str]]]:
     return cited
 
 
-def _citing_pages(env: BuildEnvironment, slug: str) -> nodes.paragraph:
-    pages = [doc for doc, agents in _cited_sections(env).items() if slug in agents]
+def _citing_pages(cited: dict[str, dict[str, set[str]]], slug: str) -> nodes.paragraph:
+    pages = [doc for doc, agents in cited.items() if slug in agents]
     return nodes.paragraph("", f"{len(pages)} pages" if pages else "–")
 
 
@@ -316,7 +317,8 @@ def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
     rows = []
     for docname in sorted(guides, key=lambda d: titles[d].astext() if d in titles else d):
         convs = guides[docname]
-        counts = [sum(any(s["agent"] == agent.slug for s in c["stances"]) for c in convs) for agent in agents]
+        taking = Counter(slug for c in convs for slug in {s["agent"] for s in c["stances"]})
+        counts = [taking[agent.slug] for agent in agents]
         title = titles[docname].astext() if docname in titles else docname
         link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(title))
         rows.append(tables.row([
@@ -328,8 +330,10 @@ def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    for placeholder in list(doctree.findall(GuidesPlaceholder)):
-        placeholder.replace_self(_citing_pages(app.env, placeholder["slug"]))
+    placeholders = list(doctree.findall(GuidesPlaceholder))
+    cited = _cited_sections(app.env) if placeholders else {}
+    for placeholder in placeholders:
+        placeholder.replace_self(_citing_pages(cited, placeholder["slug"]))
     for placeholder in list(doctree.findall(TopicsPlaceholder)):
         placeholder.replace_self(_topics(app, docname))
 

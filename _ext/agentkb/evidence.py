@@ -42,8 +42,13 @@ def stances_of(env: BuildEnvironment, agent: Agent) -> AgentStances:
     """The agent's stances, worked out once per build and process."""
     state = build_state(env)
     if agent.slug not in state.stances:
-        detections = detect(agent.definition, state.rulebook.active_rules)
-        state.stances[agent.slug] = agent_stances(agent.definition, state.rulebook, detections)
+        def compute() -> AgentStances:
+            detections = detect(agent.definition, state.rulebook.active_rules)
+            return agent_stances(agent.definition, state.rulebook, detections)
+
+        # Problems are exceptions, which do not pickle: those stances are worked out each time.
+        state.stances[agent.slug] = state.cache.get("stances", agent.fingerprint, compute,
+                                                    keep=lambda s: not s.problems)
     return state.stances[agent.slug]
 
 
@@ -157,8 +162,12 @@ class AgentConventionsDirective(SphinxDirective):
         if agent is None:
             raise self.error(f"no agent definition with the slug {self.arguments[0]!r}")
         rulebook = build_state(self.env).rulebook
-        for path in (*rulebook.files, sidecar_path(agent.definition.path)):
+        for path in rulebook.files:
             self.env.note_dependency(str(path))
+        # Sphinx re-reads a page whose dependency is missing, at every build: only an
+        # existing sidecar is one (a sidecar added later: see conventions.new_sidecars).
+        if (sidecar := sidecar_path(agent.definition.path)).exists():
+            self.env.note_dependency(str(sidecar))
         stances = stances_of(self.env, agent)
         for problem in stances.problems:
             logger.warning("%s", problem.message, location=f"{problem.path}:{problem.line}",

@@ -442,21 +442,22 @@ _anchors: dict[str, set[str]] = {}
 
 
 def verdicts_for(env: BuildEnvironment, slug: str) -> list[Verdict]:
-    return build_state(env).verdicts.get(slug, [])
+    """An agent's verdicts, classified when first needed (once per build and process)."""
+    state = build_state(env)
+    if slug not in state.verdicts:
+        agent = catalog(env).by_slug(slug)
+        if agent is None:
+            return []
+        try:
+            state.verdicts[slug] = classify(agent.definition)
+        except SidecarError as exc:
+            state.sidecar_errors[slug] = exc
+            state.verdicts[slug] = []
+    return state.verdicts[slug]
 
 
 def on_builder_inited(app: Sphinx) -> None:
-    """Classify every agent's samples once, before pages are read (in any process)."""
     _anchors.clear()
-    verdicts: dict[str, list[Verdict]] = {}
-    for agent in catalog(app.env).agents:
-        try:
-            verdicts[agent.slug] = classify(agent.definition)
-        except SidecarError as exc:
-            logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}",
-                           type="agentkb", subtype="sidecar")
-            verdicts[agent.slug] = []
-    build_state(app.env).verdicts = verdicts
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
@@ -464,7 +465,12 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     if agent is not None:
         if (sidecar := sidecar_path(agent.definition.path)).exists():
             app.env.note_dependency(str(sidecar))
-        blocks = _agent_blocks(doctree, verdicts_for(app.env, agent.slug))
+        verdicts = verdicts_for(app.env, agent.slug)
+        # Reported with the page that shows the samples, so once per build whatever reads it.
+        if exc := build_state(app.env).sidecar_errors.get(agent.slug):
+            logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}",
+                           type="agentkb", subtype="sidecar")
+        blocks = _agent_blocks(doctree, verdicts)
     else:
         blocks = _handwritten(doctree)
     for node, status in blocks:
