@@ -143,14 +143,10 @@ def measure(size: int, corpus: Path, jobs: str, repeat: int) -> dict[str, object
         try:
             src, out = tmp / "src", tmp / "out"
             agents = make_site(src, size, corpus)
-            steps = {
-                "clean": lambda: None,
-                "nochange": lambda: None,
-                "agent": lambda: _touch(src / DEFINITIONS / SEED, f"\nEdited for the benchmark ({attempt}).\n"),
-                "guide": lambda: _touch(src / GUIDE, f"\nEdited for the benchmark ({attempt}).\n"),
-            }
-            for case, change in steps.items():
-                change()
+            edited = {"clean": None, "nochange": None, "agent": DEFINITIONS / SEED, "guide": GUIDE}
+            for case, path in edited.items():
+                if path is not None:
+                    _touch(src / path, f"\nEdited for the benchmark ({attempt}).\n")
                 seconds, used, output, written = build(src, out, jobs)
                 runs[case].append(round(seconds, 2))
                 cpu[case].append(round(used, 2))

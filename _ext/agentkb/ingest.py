@@ -27,8 +27,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
-from .definitions import AgentDefinition, definition_files
 from .cache import DerivedCache, code_digest
+from .definitions import AgentDefinition, definition_files
 from .facts import AgentFacts, measure
 from .rulebook import RulebookError, default_rulebook, load_rulebook
 from .state import BuildState, build_state, set_build_state
