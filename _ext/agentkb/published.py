@@ -20,7 +20,6 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
 from . import tables
-
 from .evidence import STANCE_MEANINGS, line_anchor, stances_of
 from .ingest import catalog
 from .rulebook import LEVELS, SITE_URL, Rule

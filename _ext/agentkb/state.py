@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .ingest import Catalog
     from .rulebook import Rulebook
     from .stances import AgentStances
-    from .verification import SidecarError, Verdict
+    from .samples import SidecarError, Verdict
 
 
 @dataclass
