@@ -49,10 +49,10 @@ def copy_tiny(dest: Path) -> Path:
     return dest
 
 
-def build(src: Path, *, fresh: bool = True, **confoverrides: object) -> TinyBuild:
+def build(src: Path, *, fresh: bool = True, parallel: int = 0, **confoverrides: object) -> TinyBuild:
     status, warning = io.StringIO(), io.StringIO()
     app = SphinxTestApp("html", srcdir=src, builddir=src / "_build", status=status, warning=warning,
-                        freshenv=fresh, confoverrides=confoverrides or None)
+                        freshenv=fresh, parallel=parallel, confoverrides=confoverrides or None)
     try:
         app.build()
     finally:
