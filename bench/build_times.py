@@ -160,8 +160,15 @@ def measure(size: int, corpus: Path, jobs: str, repeat: int) -> dict[str, object
             shutil.rmtree(tmp)
     medians = {case: round(statistics.median(times), 2) for case, times in runs.items()}
     cpu_medians = {case: round(statistics.median(times), 2) for case, times in cpu.items()}
-    return {"agents": agents, "jobs": jobs, "median_s": medians, "median_cpu_s": cpu_medians, "runs_s": runs,
-            "cpu_s": cpu, "counts": counts}
+    return {
+        "agents": agents,
+        "jobs": jobs,
+        "median_s": medians,
+        "median_cpu_s": cpu_medians,
+        "runs_s": runs,
+        "cpu_s": cpu,
+        "counts": counts,
+    }
 
 
 def main() -> None:
@@ -180,9 +187,12 @@ def main() -> None:
             result = measure(size, args.corpus, jobs, args.repeat)
             results.append(result)
             m, c = result["median_s"], result["median_cpu_s"]
-            print(f"-j {jobs:4} {result['agents']:4} agents: "
-                  + "  ".join(f"{k} {v:6.2f}s ({c[k]:.1f} cpu)" for k, v in m.items())
-                  + f"  clean/floor {m['clean'] / m['floor']:.2f}x", flush=True)
+            print(
+                f"-j {jobs:4} {result['agents']:4} agents: "
+                + "  ".join(f"{k} {v:6.2f}s ({c[k]:.1f} cpu)" for k, v in m.items())
+                + f"  clean/floor {m['clean'] / m['floor']:.2f}x",
+                flush=True,
+            )
     doc = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d", time.gmtime()),

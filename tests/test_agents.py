@@ -57,9 +57,7 @@ def test_every_heading_of_the_raw_file_is_on_its_page(html: Path, path: Path) ->
 @pytest.mark.parametrize("path", AGENT_FILES, ids=lambda p: p.stem)
 def test_every_code_block_of_the_raw_file_is_on_its_page(html: Path, path: Path) -> None:
     facts = measure(load_definition(path).body)
-    blocks = [
-        pre.get_text() for pre in _page(html, path.stem).find("article").select("div.highlight pre")
-    ]
+    blocks = [pre.get_text() for pre in _page(html, path.stem).find("article").select("div.highlight pre")]
     for sample in facts.samples:
         assert sample.code in blocks, f"{path.name}:{sample.line}: code block missing"
 
@@ -152,8 +150,19 @@ def test_a_dropped_in_definition_builds_without_warnings(dropped_in) -> None:
 def test_a_dropped_in_definition_gets_its_page_with_every_field(dropped_in) -> None:
     _, result, _, _ = dropped_in
     card = _text(result.page("agents/api-reviewer").select_one(".kb-agent-card"))
-    for text in ("api-reviewer", "haiku", "mcp__github__get_pull_request", "Agent(security-auditor)",
-                 "plan", "12", "project", "high", "#2b6cb0", "api-style", "Review the open pull request."):
+    for text in (
+        "api-reviewer",
+        "haiku",
+        "mcp__github__get_pull_request",
+        "Agent(security-auditor)",
+        "plan",
+        "12",
+        "project",
+        "high",
+        "#2b6cb0",
+        "api-style",
+        "Review the open pull request.",
+    ):
         assert text in card, text
     assert result.page("agents/api-reviewer").select_one(".kb-swatch")
 

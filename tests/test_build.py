@@ -30,9 +30,9 @@ def test_a_broken_cross_reference_fails_the_build_naming_file_and_line(tmp_path:
 
 def test_an_unknown_directive_fails_the_build_naming_file_and_line(tmp_path: Path) -> None:
     result = _build_with_page(tmp_path, "# Broken\n\ntext\n\n```{no-such-directive}\n```\n")
-    assert any(
-        "guides/broken.md:5" in w and "no-such-directive" in w for w in result.warnings.splitlines()
-    ), result.warnings
+    assert any("guides/broken.md:5" in w and "no-such-directive" in w for w in result.warnings.splitlines()), (
+        result.warnings
+    )
 
 
 def test_markdown_in_caches_and_hidden_folders_is_not_part_of_the_site(tmp_path: Path) -> None:

@@ -36,18 +36,21 @@ def test_every_seed_agent_is_reviewed_and_every_quote_is_at_its_line(path: Path)
     assert [problem.message for problem in check_review(review, load_definition(path))] == []
 
 
-@pytest.mark.parametrize(("slug", "conv_id", "stance", "not_stance"), [
-    # Cells the first version got wrong, as the audit found them.
-    ("sonnet-typescript-fastapi", "PAGE-SEARCH-ESCAPED", "contradicts", "states"),
-    ("claude-sonnet-4-fastapi-team", "AUTH-JWT-VALIDATE-CLAIMS", "contradicts", "states"),
-    ("sonnet-compact-checklist", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
-    ("sonnet-node-playbook", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
-    ("sonnet-node-playbook", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
-    ("sonnet-typescript-fastapi", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
-    ("opus-principles", "ERR-PROBLEM-DETAILS", "mentions", "states"),
-    ("sonnet-typescript-fastapi", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
-    ("sonnet-compact-checklist", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
-])
+@pytest.mark.parametrize(
+    ("slug", "conv_id", "stance", "not_stance"),
+    [
+        # Cells the first version got wrong, as the audit found them.
+        ("sonnet-typescript-fastapi", "PAGE-SEARCH-ESCAPED", "contradicts", "states"),
+        ("claude-sonnet-4-fastapi-team", "AUTH-JWT-VALIDATE-CLAIMS", "contradicts", "states"),
+        ("sonnet-compact-checklist", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
+        ("sonnet-node-playbook", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
+        ("sonnet-node-playbook", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
+        ("sonnet-typescript-fastapi", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
+        ("opus-principles", "ERR-PROBLEM-DETAILS", "mentions", "states"),
+        ("sonnet-typescript-fastapi", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
+        ("sonnet-compact-checklist", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
+    ],
+)
 def test_the_audits_corrections_are_in(slug: str, conv_id: str, stance: str, not_stance: str) -> None:
     cell = _cell(slug, conv_id)
     assert stance in cell and not_stance not in cell, cell
@@ -67,11 +70,14 @@ def test_conventions_json_holds_every_convention_and_every_reviewed_stance(docum
     assert [c["id"] for c in document["conventions"]] == [c.id for c in RULEBOOK]
     published = {
         (s["agent"], c["id"], s["stance"], tuple((e["line"], e["quote"]) for e in s["evidence"]))
-        for c in document["conventions"] for s in c["stances"] if s["source"] == "reviewed"
+        for c in document["conventions"]
+        for s in c["stances"]
+        if s["source"] == "reviewed"
     }
     reviewed = {
         (path.stem, s.convention, s.stance, tuple((e.line, e.quote) for e in s.evidence))
-        for path in AGENT_FILES for s in load_review(sidecar_path(path), RULEBOOK).stances
+        for path in AGENT_FILES
+        for s in load_review(sidecar_path(path), RULEBOOK).stances
     }
     assert published == reviewed
     for conv in document["conventions"]:
@@ -96,7 +102,8 @@ def test_every_published_quote_is_at_its_line_and_its_anchor_is_on_the_page(html
 
 def test_the_matrix_cells_are_the_published_stances(html: Path, document: dict) -> None:
     table = BeautifulSoup((html / "guides/conventions.html").read_text("utf-8"), "html.parser").select_one(
-        "table.kb-matrix")
+        "table.kb-matrix"
+    )
     rows = {tr.select_one("th[scope=row]").get_text(): tr for tr in table.select("tbody tr")}
     assert list(rows) == [c["id"] for c in document["conventions"]]
     for conv in document["conventions"]:

@@ -38,8 +38,9 @@ def tiny(tmp_path: Path) -> Path:
 
 def build(src: Path) -> TinyBuild:
     warning = io.StringIO()
-    app = SphinxTestApp("html", srcdir=src, builddir=src / "_build", status=io.StringIO(), warning=warning,
-                        freshenv=True)
+    app = SphinxTestApp(
+        "html", srcdir=src, builddir=src / "_build", status=io.StringIO(), warning=warning, freshenv=True
+    )
     try:
         app.build()
     finally:
@@ -84,14 +85,17 @@ def test_a_dropped_in_agent_gets_detected_stances_with_no_other_edit(tiny: Path)
     assert by_agent[("dropped-in", "contradicts")]["source"] == "detected"
     assert by_agent[("reviewed-agent", "contradicts")]["source"] == "reviewed"
     assert by_agent[("dropped-in", "contradicts")]["evidence"] == [
-        {"line": 13, "quote": "datetime.utcnow()", "page": "agents/dropped-in.html#L13"}]
+        {"line": 13, "quote": "datetime.utcnow()", "page": "agents/dropped-in.html#L13"}
+    ]
 
 
 def test_a_quote_that_is_no_longer_at_its_line_fails_naming_the_sidecar_line(tiny: Path) -> None:
     edit(tiny / "agents/definitions/reviewed-agent.md", "Always store timestamps in UTC.", "Store times.")
     warnings = build(tiny).warnings
-    assert "reviewed-agent.stances.toml:3: WARNING: TIME-AWARE-UTC (states): reviewed-agent.md:8 does not say " \
-           "'store timestamps in UTC'; the line reads 'Store times.'" in warnings
+    assert (
+        "reviewed-agent.stances.toml:3: WARNING: TIME-AWARE-UTC (states): reviewed-agent.md:8 does not say "
+        "'store timestamps in UTC'; the line reads 'Store times.'" in warnings
+    )
 
 
 def test_a_rule_finding_the_review_does_not_record_fails_until_dismissed(tiny: Path) -> None:
@@ -100,9 +104,14 @@ def test_a_rule_finding_the_review_does_not_record_fails_until_dismissed(tiny: P
     warnings = build(tiny).warnings
     assert "rule TIME-AWARE-UTC/python-utcnow finds that reviewed-agent.md:13 contradicts TIME-AWARE-UTC" in warnings
 
-    sidecar.write_text(sidecar.read_text("utf-8") + (
-        '\n[[dismissed]]\nrule = "TIME-AWARE-UTC/python-utcnow"\nline = 13\n'
-        'why = "The sample shows what not to do; the text around it says so."\n'), "utf-8")
+    sidecar.write_text(
+        sidecar.read_text("utf-8")
+        + (
+            '\n[[dismissed]]\nrule = "TIME-AWARE-UTC/python-utcnow"\nline = 13\n'
+            'why = "The sample shows what not to do; the text around it says so."\n'
+        ),
+        "utf-8",
+    )
     site = build(tiny)
     assert site.warnings == ""
     text = site.page("agents/reviewed-agent").find("section", id="conventions").get_text(" ", strip=True)
@@ -111,25 +120,35 @@ def test_a_rule_finding_the_review_does_not_record_fails_until_dismissed(tiny: P
 
 def test_a_dismissal_of_a_finding_that_is_gone_fails(tiny: Path) -> None:
     sidecar = tiny / "agents/definitions/reviewed-agent.stances.toml"
-    sidecar.write_text(sidecar.read_text("utf-8") + (
-        '\n[[dismissed]]\nrule = "TIME-AWARE-UTC/python-utcnow"\nline = 10\nwhy = "stale"\n'), "utf-8")
-    assert "reviewed-agent.stances.toml:12: WARNING: dismissed: rule TIME-AWARE-UTC/python-utcnow no longer " \
-           "matches reviewed-agent.md:10" in build(tiny).warnings
+    sidecar.write_text(
+        sidecar.read_text("utf-8")
+        + ('\n[[dismissed]]\nrule = "TIME-AWARE-UTC/python-utcnow"\nline = 10\nwhy = "stale"\n'),
+        "utf-8",
+    )
+    assert (
+        "reviewed-agent.stances.toml:12: WARNING: dismissed: rule TIME-AWARE-UTC/python-utcnow no longer "
+        "matches reviewed-agent.md:10" in build(tiny).warnings
+    )
 
 
 def test_a_stance_on_an_unknown_convention_names_the_sidecar_line(tiny: Path) -> None:
-    edit(tiny / "agents/definitions/reviewed-agent.stances.toml", "[[TIME-AWARE-UTC]]\nstance = \"states\"",
-         "[[TIME-NAIVE]]\nstance = \"states\"")
-    assert "reviewed-agent.stances.toml:3: WARNING: TIME-NAIVE: no such convention in the rulebook" \
-        in build(tiny).warnings
+    edit(
+        tiny / "agents/definitions/reviewed-agent.stances.toml",
+        '[[TIME-AWARE-UTC]]\nstance = "states"',
+        '[[TIME-NAIVE]]\nstance = "states"',
+    )
+    assert (
+        "reviewed-agent.stances.toml:3: WARNING: TIME-NAIVE: no such convention in the rulebook" in build(tiny).warnings
+    )
 
 
 def test_a_convention_missing_from_the_rulebook_or_from_its_guide_is_reported(tiny: Path) -> None:
     edit(tiny / "guides/time.md", "{kb:convention} TIME-AWARE-UTC", "{kb:convention} TIME-UNKNOWN")
     warnings = build(tiny).warnings
     assert "guides/time.md:3: WARNING: convention TIME-UNKNOWN is not in the rulebook" in warnings
-    assert "rulebook/time.yaml:1: WARNING: convention TIME-AWARE-UTC is in the rulebook but not on guides/time" \
-        in warnings
+    assert (
+        "rulebook/time.yaml:1: WARNING: convention TIME-AWARE-UTC is in the rulebook but not on guides/time" in warnings
+    )
 
 
 def test_a_broken_rulebook_stops_the_build_with_its_file_and_line(tiny: Path) -> None:
@@ -140,7 +159,8 @@ def test_a_broken_rulebook_stops_the_build_with_its_file_and_line(tiny: Path) ->
 
 def test_the_matrix_shows_only_agents_with_a_stance_and_counts_them(tiny: Path) -> None:
     (tiny / "agents/definitions/quiet.md").write_text(
-        "---\nname: quiet\ndescription: Says nothing about time.\n---\n\nHello.\n", "utf-8")
+        "---\nname: quiet\ndescription: Says nothing about time.\n---\n\nHello.\n", "utf-8"
+    )
     site = build(tiny)
     table = site.page("guides/conventions").select_one("table.kb-matrix")
     hidden = [th["data-agent"] for th in table.select("thead th[data-agent][hidden]")]

@@ -13,9 +13,7 @@ from tinybuild import build, copy_tiny
 from agentkb.rulebook import default_rulebook
 
 PARTS = ["What the agents say", "Where they disagree", "Recommendation", "Example"]
-GUIDES = sorted(
-    p.stem for p in (ROOT / "guides").glob("*.md") if p.stem not in ("index", "conventions")
-)
+GUIDES = sorted(p.stem for p in (ROOT / "guides").glob("*.md") if p.stem not in ("index", "conventions"))
 
 
 def _soup(html: Path, page: str) -> BeautifulSoup:
@@ -74,7 +72,7 @@ def test_a_link_to_a_missing_agent_section_fails_the_build_with_the_valid_ones(t
 def test_every_agent_section_anchor_a_guide_uses_exists_on_the_agent_page(html: Path) -> None:
     for guide in GUIDES:
         for link in _soup(html, f"guides/{guide}.html").select('a[href^="../agents/"][href*="#"]'):
-            page, anchor = link["href"][len("../"):].split("#")
+            page, anchor = link["href"][len("../") :].split("#")
             assert _soup(html, page).find(id=anchor), link["href"]
 
 
@@ -87,6 +85,5 @@ def test_the_topics_table_counts_the_conventions_each_agent_takes_a_stance_on(ht
         guide = "guides/" + tr.select_one("td a")["href"].rsplit("/", 1)[1]
         convs = [c for c in document["conventions"] if c["page"].startswith(guide + "#")]
         cells = [td.get_text(strip=True) for td in tr.select("td")[1:]]
-        expected = [sum(any(s["agent"] == a["slug"] for s in c["stances"]) for c in convs)
-                    for a in document["agents"]]
+        expected = [sum(any(s["agent"] == a["slug"] for s in c["stances"]) for c in convs) for a in document["agents"]]
         assert cells == [str(len(convs)), *(str(n) if n else "–" for n in expected)], guide

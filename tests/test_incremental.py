@@ -76,7 +76,8 @@ def test_a_sidecar_added_later_is_noticed(built: tuple[Path, TinyBuild]) -> None
     src, _ = built
     review = src / "agents/definitions/reviewed-agent.stances.toml"
     (src / "agents/definitions/quiet-agent.stances.toml").write_text(
-        review.read_text("utf-8").split("[[", 1)[0], "utf-8")
+        review.read_text("utf-8").split("[[", 1)[0], "utf-8"
+    )
     again = build(src, fresh=False)
     assert "agents/quiet-agent" in again.read, again.status
     assert "A person reviewed this agent" in again.page("agents/quiet-agent").get_text()

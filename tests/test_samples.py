@@ -113,8 +113,16 @@ def test_each_block_gets_the_status_sybil_gives_it() -> None:
 
 def test_the_statuses_agree_with_what_sybil_runs() -> None:
     visible = [b for b in page_blocks(PAGE) if not b.invisible]
-    labels = ["plain", "percent-skip", "html-skip", "skip-if-true", "skip-if-false", "after-setup",
-              "in-skipped-range", "last"]
+    labels = [
+        "plain",
+        "percent-skip",
+        "html-skip",
+        "skip-if-true",
+        "skip-if-false",
+        "after-setup",
+        "in-skipped-range",
+        "last",
+    ]
     runs = {label for label, b in zip(labels, visible, strict=True) if b.status.startswith("runs")}
     conditional = {label for label, b in zip(labels, visible, strict=True) if b.status == "skipped-if"}
     # Unconditional statuses are exact; a conditional one runs or not depending on its condition.
@@ -130,10 +138,11 @@ def test_a_fence_sybil_does_not_collect_is_not_said_to_run() -> None:
 def test_the_page_badges_follow_sybil(tmp_path: Path) -> None:
     src = copy_tiny(tmp_path / "src")
     (src / "guides/samples.md").write_text(PAGE, "utf-8")
-    (src / "index.md").write_text((src / "index.md").read_text("utf-8").replace(
-        "guides/conventions\n", "guides/conventions\nguides/samples\n"), "utf-8")
+    (src / "index.md").write_text(
+        (src / "index.md").read_text("utf-8").replace("guides/conventions\n", "guides/conventions\nguides/samples\n"),
+        "utf-8",
+    )
     result = build(src)
     assert result.warnings == ""
     badges = [p.select_one(".sd-badge").get_text() for p in result.page("guides/samples").select("p.kb-status")]
-    assert badges == ["runs", "skipped", "skipped", "skipped if", "skipped if", "runs with set-up", "skipped",
-                      "runs"]
+    assert badges == ["runs", "skipped", "skipped", "skipped if", "skipped if", "runs with set-up", "skipped", "runs"]

@@ -80,8 +80,7 @@ def test_name_with_uppercase_and_underscore_is_an_error_saying_what_is_wrong():
 
 def test_missing_description_is_an_error_pointing_at_the_front_matter():
     assert findings_for("missing-description.md") == [
-        f"{FIXTURES / 'missing-description.md'}:1: error[missing-field]: "
-        "required field 'description' is missing"
+        f"{FIXTURES / 'missing-description.md'}:1: error[missing-field]: required field 'description' is missing"
     ]
 
 
@@ -117,8 +116,7 @@ def test_copilot_and_package_tool_names_are_warnings():
 def test_lowercase_tool_names_suggest_the_claude_code_spelling():
     prefix = f"{FIXTURES / 'lowercase-tools.md'}:4: warning[unknown-tool]: field 'tools': "
     assert findings_for("lowercase-tools.md") == [
-        prefix + "tool 'read' is not a Claude Code tool name; Claude Code ignores it; "
-        "did you mean 'Read'?",
+        prefix + "tool 'read' is not a Claude Code tool name; Claude Code ignores it; did you mean 'Read'?",
         prefix + "tool 'bash(git diff:*)' is not a Claude Code tool name; Claude Code ignores it; "
         "did you mean 'Bash(git diff:*)'?",
     ]

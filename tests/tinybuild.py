@@ -51,8 +51,16 @@ def copy_tiny(dest: Path) -> Path:
 
 def build(src: Path, *, fresh: bool = True, parallel: int = 0, **confoverrides: object) -> TinyBuild:
     status, warning = io.StringIO(), io.StringIO()
-    app = SphinxTestApp("html", srcdir=src, builddir=src / "_build", status=status, warning=warning,
-                        freshenv=fresh, parallel=parallel, confoverrides=confoverrides or None)
+    app = SphinxTestApp(
+        "html",
+        srcdir=src,
+        builddir=src / "_build",
+        status=status,
+        warning=warning,
+        freshenv=fresh,
+        parallel=parallel,
+        confoverrides=confoverrides or None,
+    )
     try:
         app.build()
     finally:

@@ -31,8 +31,20 @@ def setup(app: Sphinx) -> dict[str, Any]:
         verification,
     )
 
-    concerns = (ingest, cards, links, lexers, conventions, evidence, matrix, published, agent_spec, verification,
-                search, llms)
+    concerns = (
+        ingest,
+        cards,
+        links,
+        lexers,
+        conventions,
+        evidence,
+        matrix,
+        published,
+        agent_spec,
+        verification,
+        search,
+        llms,
+    )
     for concern in concerns:
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

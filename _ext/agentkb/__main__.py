@@ -40,9 +40,7 @@ def subcommand(name: str, *arguments: Arg) -> Callable[[Handler], Handler]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="agentkb", description="Tools for Claude Code agent definition files."
-    )
+    parser = argparse.ArgumentParser(prog="agentkb", description="Tools for Claude Code agent definition files.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (handler, arguments) in _SUBCOMMANDS.items():
         doc = inspect.cleandoc(handler.__doc__ or "")
@@ -103,10 +101,7 @@ def check(args: argparse.Namespace) -> int:
     else:
         for finding in findings:
             print(finding)
-        print(
-            f"{_plural(len(files), 'file')} checked: "
-            f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-        )
+        print(f"{_plural(len(files), 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
     return 1 if errors or (args.strict and warnings) else 0
 
 

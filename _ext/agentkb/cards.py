@@ -46,9 +46,7 @@ def description_markdown(description: str) -> str:
     """Descriptions often carry example dialogues; make them read as a list of examples."""
     text = description.replace("\\n", "\n") if "\\n" in description else description
     text = _COMMENTARY.sub(lambda m: f"*{m.group(1).strip()}*", text)
-    return _EXAMPLE.sub(
-        lambda m: f"\n\n:::{{admonition}} Example\n{m.group(1).strip()}\n:::\n\n", text
-    )
+    return _EXAMPLE.sub(lambda m: f"\n\n:::{{admonition}} Example\n{m.group(1).strip()}\n:::\n\n", text)
 
 
 def model_markdown(value: Any) -> str:
@@ -122,11 +120,7 @@ def card_markdown(agent: Agent, provenance: dict[str, str] | None) -> str:
         fields.append(f":Color: {color_markdown(meta['color'])}")
     if "skills" in meta:
         fields.append(f":Skills: {skills_markdown(agent)}")
-    fields += [
-        f":{key}: {other_field_markdown(value)}"
-        for key, value in meta.items()
-        if key not in SHOWN_FIRST
-    ]
+    fields += [f":{key}: {other_field_markdown(value)}" for key, value in meta.items() if key not in SHOWN_FIRST]
     fields += [
         f":Size: {facts.words:,} words of prose, {facts.sections} sections",
         f":Code samples: {len(facts.samples)} ({languages_text(facts)})",
@@ -321,11 +315,15 @@ def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
         counts = [taking[agent.slug] for agent in agents]
         title = titles[docname].astext() if docname in titles else docname
         link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(title))
-        rows.append(tables.row([
-            link,
-            len(convs),
-            *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
-        ]))
+        rows.append(
+            tables.row(
+                [
+                    link,
+                    len(convs),
+                    *(tables.entry(str(n) if n else "–", ["kb-states" if n else "kb-silent"]) for n in counts),
+                ]
+            )
+        )
     return tables.table(["Guide", "Conventions", *(a.title for a in agents)], rows, classes=["kb-topics"])
 
 

@@ -60,13 +60,19 @@ def check_target(env: BuildEnvironment, target: str, location: Any) -> Agent | N
     slug, _, anchor = target.partition("#")
     agent = catalog(env).by_slug(slug)
     if agent is None:
-        logger.warning("unknown agent %r in %r", slug, target, location=location,
-                       type="agentkb", subtype="agent-ref")
+        logger.warning("unknown agent %r in %r", slug, target, location=location, type="agentkb", subtype="agent-ref")
         return None
     if anchor and agent.section(anchor) is None:
         known = ", ".join(s.anchor for s in agent.sections)
-        logger.warning("agent %r has no section %r; its sections are: %s", slug, anchor, known,
-                       location=location, type="agentkb", subtype="agent-ref")
+        logger.warning(
+            "agent %r has no section %r; its sections are: %s",
+            slug,
+            anchor,
+            known,
+            location=location,
+            type="agentkb",
+            subtype="agent-ref",
+        )
         return None
     return agent
 
@@ -88,9 +94,14 @@ class ConventionDirective(ObjectDescription[str]):
         conv = self.convention
         signode += addnodes.desc_name(sig, sig)
         if conv is None:
-            logger.warning("convention %s is not in the rulebook; add it to _ext/agentkb/rulebook/%s.yaml",
-                           sig, self.env.docname.rpartition("/")[2], location=self.get_location(),
-                           type="agentkb", subtype="convention")
+            logger.warning(
+                "convention %s is not in the rulebook; add it to _ext/agentkb/rulebook/%s.yaml",
+                sig,
+                self.env.docname.rpartition("/")[2],
+                location=self.get_location(),
+                type="agentkb",
+                subtype="convention",
+            )
             return sig
         signode += nodes.Text(" ")
         signode += nodes.inline("", conv.level, classes=["kb-level", f"kb-level-{conv.level.lower()}"])
@@ -106,8 +117,15 @@ class ConventionDirective(ObjectDescription[str]):
         self.indexnode["entries"].append(("pair", f"conventions; {conv.title}", conv.anchor, "", None))
         self.env.note_dependency(str(conv.path))
         if conv.guide != self.env.docname:
-            logger.warning("convention %s belongs to %s (rulebook %s), not to this page", name, conv.guide,
-                           conv.path.name, location=self.get_location(), type="agentkb", subtype="convention")
+            logger.warning(
+                "convention %s belongs to %s (rulebook %s), not to this page",
+                name,
+                conv.guide,
+                conv.path.name,
+                location=self.get_location(),
+                type="agentkb",
+                subtype="convention",
+            )
         domain: KnowledgeBaseDomain = self.env.domains["kb"]  # type: ignore[assignment]
         domain.add_convention(Placement(name, self.env.docname, conv.anchor), location=self.get_location())
 
@@ -143,8 +161,9 @@ def _rules_list(rules: Iterable[Rule]) -> nodes.bullet_list:
 class AgentSectionRole(XRefRole):
     """``{kb:agent}`slug#anchor``` or ``{kb:agent}`text <slug#anchor>```."""
 
-    def result_nodes(self, document: nodes.document, env: BuildEnvironment, node: nodes.Element,
-                     is_ref: bool) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+    def result_nodes(
+        self, document: nodes.document, env: BuildEnvironment, node: nodes.Element, is_ref: bool
+    ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         target = node["reftarget"]
         if check_target(env, target, node):
             section = _enclosing_id(node, document)
@@ -173,8 +192,12 @@ class KnowledgeBaseDomain(Domain):
     roles = {"conv": XRefRole(), "agent": AgentSectionRole()}
     #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page changes.
     #: "agent_fingerprints": agent page -> the fingerprint of its files when it was read.
-    initial_data: dict[str, Any] = {"conventions": {}, "agent_links": {}, "aggregate_docs": {},
-                                    "agent_fingerprints": {}}
+    initial_data: dict[str, Any] = {
+        "conventions": {},
+        "agent_links": {},
+        "aggregate_docs": {},
+        "agent_fingerprints": {},
+    }
     data_version = 4
 
     @property
@@ -191,8 +214,14 @@ class KnowledgeBaseDomain(Domain):
     def add_convention(self, placement: Placement, location: Any) -> None:
         other = self.conventions.get(placement.id)
         if other and other.docname != placement.docname:
-            logger.warning("convention %s is also set out in %s", placement.id, other.docname,
-                           location=location, type="agentkb", subtype="convention")
+            logger.warning(
+                "convention %s is also set out in %s",
+                placement.id,
+                other.docname,
+                location=location,
+                type="agentkb",
+                subtype="convention",
+            )
         self.conventions[placement.id] = placement
 
     def add_agent_link(self, target: str, link: AgentLink) -> None:
@@ -237,8 +266,16 @@ class KnowledgeBaseDomain(Domain):
                 if link.docname in docnames:
                     self.add_agent_link(target, link)
 
-    def resolve_xref(self, env: BuildEnvironment, fromdocname: str, builder: Builder, typ: str,
-                     target: str, node: pending_xref, contnode: nodes.Element) -> nodes.reference | None:
+    def resolve_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        typ: str,
+        target: str,
+        node: pending_xref,
+        contnode: nodes.Element,
+    ) -> nodes.reference | None:
         if typ == "agent":
             slug, _, anchor = target.partition("#")
             agent = catalog(env).by_slug(slug)
@@ -254,13 +291,20 @@ class KnowledgeBaseDomain(Domain):
             conv = build_state(env).rulebook.get(target)
             if placement is None or conv is None:
                 return None
-            return make_refnode(builder, fromdocname, placement.docname, placement.anchor, contnode,
-                                f"{conv.id}: {conv.title}")
+            return make_refnode(
+                builder, fromdocname, placement.docname, placement.anchor, contnode, f"{conv.id}: {conv.title}"
+            )
         return None
 
-    def resolve_any_xref(self, env: BuildEnvironment, fromdocname: str, builder: Builder,
-                         target: str, node: pending_xref, contnode: nodes.Element
-                         ) -> list[tuple[str, nodes.reference]]:
+    def resolve_any_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        target: str,
+        node: pending_xref,
+        contnode: nodes.Element,
+    ) -> list[tuple[str, nodes.reference]]:
         found = self.resolve_xref(env, fromdocname, builder, "conv", target, node, contnode)
         return [("kb:conv", found)] if found else []
 
@@ -352,8 +396,9 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         _backlinks(app, doctree, docname, agent)
 
 
-def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
-                        removed: set[str]) -> list[str]:
+def on_env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
     """Re-read the pages that list every agent when an agent comes, goes or changes.
 
     What else depends on other pages (stances in the guides, back-links on the agent
@@ -389,7 +434,6 @@ def new_sidecars(env: BuildEnvironment) -> set[str]:
             if sidecar.is_file() and env.srcdir / sidecar not in deps:
                 found.add(agent.docname)
     return found
-
 
 
 def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
@@ -439,9 +483,15 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
     placed = env.domains["kb"].data["conventions"]
     for conv in build_state(env).rulebook:
         if conv.id not in placed and conv.guide in env.found_docs:
-            logger.warning("convention %s is in the rulebook but not on %s: add a {kb:convention} %s block",
-                           conv.id, conv.guide, conv.id, location=f"{conv.path}:{conv.line}",
-                           type="agentkb", subtype="convention")
+            logger.warning(
+                "convention %s is in the rulebook but not on %s: add a {kb:convention} %s block",
+                conv.id,
+                conv.guide,
+                conv.id,
+                location=f"{conv.path}:{conv.line}",
+                type="agentkb",
+                subtype="convention",
+            )
 
 
 def setup(app: Sphinx) -> None:

@@ -42,13 +42,15 @@ def stances_of(env: BuildEnvironment, agent: Agent) -> AgentStances:
     """The agent's stances, worked out once per build and process."""
     state = build_state(env)
     if agent.slug not in state.stances:
+
         def compute() -> AgentStances:
             detections = detect(agent.definition, state.rulebook.active_rules)
             return agent_stances(agent.definition, state.rulebook, detections)
 
         # Problems are exceptions, which do not pickle: those stances are worked out each time.
-        state.stances[agent.slug] = state.cache.get("stances", agent.fingerprint, compute,
-                                                    keep=lambda s: not s.problems)
+        state.stances[agent.slug] = state.cache.get(
+            "stances", agent.fingerprint, compute, keep=lambda s: not s.problems
+        )
     return state.stances[agent.slug]
 
 
@@ -56,8 +58,9 @@ def line_anchor(line: int) -> str:
     return f"L{line}"
 
 
-def evidence_reference(builder: Builder, fromdocname: str, agent: Agent, evidence: Evidence,
-                       text: str | None = None) -> nodes.reference:
+def evidence_reference(
+    builder: Builder, fromdocname: str, agent: Agent, evidence: Evidence, text: str | None = None
+) -> nodes.reference:
     """A link to the cited line on the agent's page."""
     uri = builder.get_relative_uri(fromdocname, agent.docname) + "#" + line_anchor(evidence.line)
     ref = nodes.reference("", "", internal=True, refuri=uri, classes=["kb-evidence-line"])
@@ -68,8 +71,11 @@ def evidence_reference(builder: Builder, fromdocname: str, agent: Agent, evidenc
 
 def stance_badge(stance: Stance) -> nodes.inline:
     source = "detected by a rule" if stance.source == "detected" else "reviewed"
-    badge = nodes.inline("", f"{STANCE_SYMBOLS[stance.stance]} {stance.stance}",
-                         classes=["kb-stance", f"kb-{stance.stance}", f"kb-{stance.source}"])
+    badge = nodes.inline(
+        "",
+        f"{STANCE_SYMBOLS[stance.stance]} {stance.stance}",
+        classes=["kb-stance", f"kb-{stance.stance}", f"kb-{stance.source}"],
+    )
     badge["title"] = f"{stance.stance} ({source}): {STANCE_MEANINGS[stance.stance]}"
     return badge
 
@@ -87,8 +93,7 @@ def _quote_node(evidence: Evidence) -> nodes.inline:
 
 # -- line anchors -------------------------------------------------------------------------
 
-_BLOCKS = (nodes.paragraph, nodes.literal_block, nodes.title, nodes.list_item, nodes.term,
-           nodes.row, nodes.line)
+_BLOCKS = (nodes.paragraph, nodes.literal_block, nodes.title, nodes.list_item, nodes.term, nodes.row, nodes.line)
 
 
 def _block_starts(doctree: nodes.document, first_line: int) -> list[tuple[int, nodes.Element]]:
@@ -99,8 +104,12 @@ def _block_starts(doctree: nodes.document, first_line: int) -> list[tuple[int, n
     """
     starts = []
     for node in doctree.findall(lambda n: isinstance(n, _BLOCKS)):
-        if (isinstance(node, nodes.Element) and isinstance(node.line, int) and node.line >= first_line
-                and not _in_card(node)):
+        if (
+            isinstance(node, nodes.Element)
+            and isinstance(node.line, int)
+            and node.line >= first_line
+            and not _in_card(node)
+        ):
             starts.append((node.line, node))
     starts.sort(key=lambda pair: pair[0])
     return starts
@@ -170,16 +179,21 @@ class AgentConventionsDirective(SphinxDirective):
             self.env.note_dependency(str(sidecar))
         stances = stances_of(self.env, agent)
         for problem in stances.problems:
-            logger.warning("%s", problem.message, location=f"{problem.path}:{problem.line}",
-                           type="agentkb", subtype="evidence")
+            logger.warning(
+                "%s", problem.message, location=f"{problem.path}:{problem.line}", type="agentkb", subtype="evidence"
+            )
         intro = nodes.paragraph()
         if stances.reviewed:
-            intro += nodes.Text("A person reviewed this agent against every convention of the guides; "
-                                "a convention not listed here is one it is silent on. Rules that agree "
-                                "with the review are named.")
+            intro += nodes.Text(
+                "A person reviewed this agent against every convention of the guides; "
+                "a convention not listed here is one it is silent on. Rules that agree "
+                "with the review are named."
+            )
         else:
-            intro += nodes.Text("Nobody has reviewed this agent: these stances were detected by the "
-                                "rulebook's rules, and a convention not listed is one no rule found. ")
+            intro += nodes.Text(
+                "Nobody has reviewed this agent: these stances were detected by the "
+                "rulebook's rules, and a convention not listed is one no rule found. "
+            )
         out: list[nodes.Node] = [intro]
         if not stances.stances:
             out.append(nodes.paragraph("", "No stance on any convention."))
@@ -201,8 +215,9 @@ class AgentConventionsDirective(SphinxDirective):
                 for index, evidence in enumerate(stance.evidence):
                     if index:
                         para += nodes.Text("; ")
-                    para += nodes.reference("", f"line {evidence.line}", refid=line_anchor(evidence.line),
-                                            classes=["kb-evidence-line"])
+                    para += nodes.reference(
+                        "", f"line {evidence.line}", refid=line_anchor(evidence.line), classes=["kb-evidence-line"]
+                    )
                     para += nodes.Text(" ")
                     para += _quote_node(evidence)
                 para += nodes.inline("", f" — {source_text(stance)}", classes=["kb-stance-source"])
@@ -226,8 +241,9 @@ class AgentConventionsDirective(SphinxDirective):
 
 
 def _conv_xref(conv_id: str, docname: str, content: nodes.Node) -> nodes.Node:
-    ref = pending_xref("", refdomain="kb", reftype="conv", reftarget=conv_id, refdoc=docname,
-                       refexplicit=True, refwarn=True)
+    ref = pending_xref(
+        "", refdomain="kb", reftype="conv", reftarget=conv_id, refdoc=docname, refexplicit=True, refwarn=True
+    )
     ref += content
     return ref
 

@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 
 _md = MarkdownIt("commonmark").enable("table")
 
+
 @dataclass(frozen=True)
 class Heading:
     level: int

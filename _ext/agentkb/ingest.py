@@ -123,10 +123,7 @@ def catalog(env: BuildEnvironment) -> Catalog:
 def _titles(definitions: list[AgentDefinition]) -> dict[str, str]:
     names = [d.name for d in definitions]
     counts = Counter(names)
-    return {
-        d.slug: d.name if counts[d.name] == 1 else f"{d.name} · {d.slug}"
-        for d in definitions
-    }
+    return {d.slug: d.name if counts[d.name] == 1 else f"{d.name} · {d.slug}" for d in definitions}
 
 
 def load_catalog(srcdir: Path, folder: str) -> Catalog:
@@ -146,13 +143,9 @@ def load_catalog(srcdir: Path, folder: str) -> Catalog:
         for d in definitions
     )
     loaded = {d.path for d in definitions}
-    errors = tuple(
-        f for f in findings if f.severity == "error" or f.path not in loaded
-    )
+    errors = tuple(f for f in findings if f.severity == "error" or f.path not in loaded)
     provenance_file = folder_path / PROVENANCE
-    provenance = (
-        tomllib.loads(provenance_file.read_text("utf-8")) if provenance_file.exists() else {}
-    )
+    provenance = tomllib.loads(provenance_file.read_text("utf-8")) if provenance_file.exists() else {}
     return Catalog(folder=folder_path, agents=agents, errors=errors, provenance=provenance)
 
 
@@ -163,9 +156,7 @@ class RulebookUnusable(SphinxError):
 
 
 def _stub_text(agent: Agent) -> str:
-    return (
-        f"{STUB_MARKER}{agent.definition.path.name}: edit that file, not this one -->\n"
-    )
+    return f"{STUB_MARKER}{agent.definition.path.name}: edit that file, not this one -->\n"
 
 
 def write_stubs(srcdir: Path, agents: tuple[Agent, ...]) -> None:
@@ -186,9 +177,12 @@ def on_builder_inited(app: Sphinx) -> None:
     for finding in cat.errors:
         # Errors fail a -W build; the warnings of the checker are shown on the page.
         logger.warning(
-            "%s: %s", finding.code, finding.message,
+            "%s: %s",
+            finding.code,
+            finding.message,
             location=f"{finding.path}:{finding.line}",
-            type="agentkb", subtype="definition",
+            type="agentkb",
+            subtype="definition",
         )
     folder = app.config.agentkb_rulebook
     try:
@@ -198,7 +192,9 @@ def on_builder_inited(app: Sphinx) -> None:
     cache = DerivedCache(Path(app.doctreedir), code_digest(rulebook.files))
     for agent in cat.agents:
         # Agent is frozen: a cached_property's value lives in the instance's __dict__.
-        agent.__dict__["facts"] = cache.get("facts", agent.definition.sha256, lambda a=agent: measure(a.definition.body))
+        agent.__dict__["facts"] = cache.get(
+            "facts", agent.definition.sha256, lambda a=agent: measure(a.definition.body)
+        )
     set_build_state(app.env, BuildState(catalog=cat, rulebook=rulebook, cache=cache))
     write_stubs(srcdir, cat.agents)
 

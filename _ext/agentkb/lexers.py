@@ -33,8 +33,10 @@ class PrismaLexer(RegexLexer):
         "root": [
             (r"\s+", Whitespace),
             (r"//.*$", Comment.Single),
-            (r"\b(model|enum|generator|datasource|type|view)(\s+)(\w+)",
-             bygroups(Keyword.Declaration, Whitespace, Name.Class)),
+            (
+                r"\b(model|enum|generator|datasource|type|view)(\s+)(\w+)",
+                bygroups(Keyword.Declaration, Whitespace, Name.Class),
+            ),
             include("values"),
             (r"[{}]", Punctuation),
             (r"\w+", Name),

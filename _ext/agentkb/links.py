@@ -25,9 +25,7 @@ _HOME_PATH = re.compile(r"^(~|\$HOME|/home/[^/]+|/Users/[^/]+)/")
 
 
 def _marker(target: str) -> nodes.inline:
-    badge = nodes.inline(
-        "", MARKER, classes=["sd-badge", "sd-bg-secondary", "sd-bg-text-secondary", "kb-outside"]
-    )
+    badge = nodes.inline("", MARKER, classes=["sd-badge", "sd-bg-secondary", "sd-bg-text-secondary", "kb-outside"])
     badge["title"] = f"{target} is a file of the agent's own project, not of this site"
     return badge
 

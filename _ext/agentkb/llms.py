@@ -33,8 +33,7 @@ def _in_order(app: Sphinx, docname: str) -> list[str]:
 def llms_text(app: Sphinx) -> str:
     env = app.env
     descriptions = {
-        agent.docname: description_markdown(str(agent.definition.meta.get("description", "")))
-        .strip().split("\n")[0]
+        agent.docname: description_markdown(str(agent.definition.meta.get("description", ""))).strip().split("\n")[0]
         for agent in catalog(app.env).agents
     }
     lines = [f"# {app.config.project}", "", f"> {SUMMARY}", ""]
@@ -45,8 +44,12 @@ def llms_text(app: Sphinx) -> str:
             note = f": {descriptions[docname]}" if docname in descriptions else ""
             lines.append(f"- [{env.titles[docname].astext()}]({uri}){note}")
         lines.append("")
-    lines += ["## Conventions", "", f"Every convention, its rules and each agent's stance with evidence: "
-              f"[{CONVENTIONS_JSON}]({CONVENTIONS_JSON}).", ""]
+    lines += [
+        "## Conventions",
+        "",
+        f"Every convention, its rules and each agent's stance with evidence: [{CONVENTIONS_JSON}]({CONVENTIONS_JSON}).",
+        "",
+    ]
     for conv in conventions_document(env)["conventions"]:
         counts = Counter(s["stance"] for s in conv["stances"])
         stances = ", ".join(f"{n} {stance}" for stance, n in sorted(counts.items())) or "no agent takes a stance"

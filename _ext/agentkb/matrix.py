@@ -62,8 +62,10 @@ def legend_html() -> str:
 
 def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
     opts = "".join(f"<option value='{_attr(v)}'>{escape(t)}</option>" for v, t in options)
-    return (f"<label>{escape(label)} <select name='{name}' data-kb-filter='{name}'>"
-            f"<option value=''>all</option>{opts}</select></label>")
+    return (
+        f"<label>{escape(label)} <select name='{name}' data-kb-filter='{name}'>"
+        f"<option value=''>all</option>{opts}</select></label>"
+    )
 
 
 def matrix_html(document: dict[str, Any], root: str) -> str:
@@ -127,8 +129,7 @@ def matrix_html(document: dict[str, Any], root: str) -> str:
         )
     totals = "".join(
         f"<td data-agent='{_attr(a['slug'])}' class='kb-count'{'' if a['slug'] in taking else ' data-silent hidden'}>"
-        + (" ".join(f"{STANCE_SYMBOLS[s]}{per_agent[a['slug']][s]}" for s in STANCES if per_agent[a["slug"]][s])
-           or "–")
+        + (" ".join(f"{STANCE_SYMBOLS[s]}{per_agent[a['slug']][s]}" for s in STANCES if per_agent[a["slug"]][s]) or "–")
         + "</td>"
         for a in agents
     )

@@ -52,9 +52,16 @@ _KEY_CHECKS = {"setup": "python", "exercise": "python", "python": "python", "sch
 
 #: Language as written in a fence -> the checker the tests apply to it.
 _CHECKERS = {
-    "python": "python", "py": "python",
-    "json": "json", "toml": "toml", "yaml": "yaml", "yml": "yaml",
-    "typescript": "tsc", "ts": "tsc", "javascript": "tsc", "js": "tsc",
+    "python": "python",
+    "py": "python",
+    "json": "json",
+    "toml": "toml",
+    "yaml": "yaml",
+    "yml": "yaml",
+    "typescript": "tsc",
+    "ts": "tsc",
+    "javascript": "tsc",
+    "js": "tsc",
 }
 #: Languages nothing here can execute, and why.
 _UNCHECKED = {
@@ -178,7 +185,7 @@ def load_sidecar(path: Path) -> dict[str, Entry]:
     for key, values in data.items():
         line = tables.get(key, top.get(key, 1))
         if not isinstance(values, dict):
-            raise SidecarError(path, line, f"{key!r} must be a table [\"<sample key>\"], not a value")
+            raise SidecarError(path, line, f'{key!r} must be a table ["<sample key>"], not a value')
         if not re.fullmatch(rf"[0-9a-f]{{{KEY_LENGTH}}}", key):
             raise SidecarError(
                 path, line, f"{key!r} is not a sample key (the first {KEY_LENGTH} hex digits of the sample's SHA-256)"
@@ -193,7 +200,8 @@ def _check_entry(entry: Entry) -> None:
     for name, value in entry.values.items():
         if name not in _ALL_KEYS:
             raise SidecarError(
-                entry.path, entry.key_lines.get(name, entry.line),
+                entry.path,
+                entry.key_lines.get(name, entry.line),
                 f"unknown key {name!r} (known: {', '.join(sorted(_ALL_KEYS))})",
             )
         if not isinstance(value, str):
@@ -201,7 +209,8 @@ def _check_entry(entry: Entry) -> None:
     status = entry.values.get("status")
     if status not in _KEYS_FOR:
         raise SidecarError(
-            entry.path, entry.key_lines.get("status", entry.line),
+            entry.path,
+            entry.key_lines.get("status", entry.line),
             f"status must be one of {', '.join(STATUSES)}, not {status!r}",
         )
     required, optional = _KEYS_FOR[status]
@@ -209,15 +218,14 @@ def _check_entry(entry: Entry) -> None:
         raise SidecarError(entry.path, entry.line, f"status {status!r} needs the key {name!r}")
     for name in sorted(entry.values.keys() - required - optional):
         raise SidecarError(
-            entry.path, entry.key_lines.get(name, entry.line),
+            entry.path,
+            entry.key_lines.get(name, entry.line),
             f"the key {name!r} does not apply to status {status!r}",
         )
     if "python" in entry.values and not re.fullmatch(r"3\.\d+", entry.values["python"]):
-        raise SidecarError(entry.path, entry.key_lines["python"], "python must be a version such as \"3.12\"")
+        raise SidecarError(entry.path, entry.key_lines["python"], 'python must be a version such as "3.12"')
     if "error" in entry.values and not re.fullmatch(r"\w+: .+", entry.values["error"]):
-        raise SidecarError(
-            entry.path, entry.key_lines["error"], "error must read \"ExceptionType: message fragment\""
-        )
+        raise SidecarError(entry.path, entry.key_lines["error"], 'error must read "ExceptionType: message fragment"')
 
 
 def _imports(code: str) -> list[str]:
@@ -260,13 +268,15 @@ def classify(definition: AgentDefinition) -> list[Verdict]:
             check = check or _CHECKERS.get(sample.language.lower(), "")
             if status != "not-executed" and not check:
                 raise SidecarError(
-                    entry.path, entry.key_lines.get("status", entry.line),
-                    f"nothing can check {sample.language or 'plain text'} samples: use status \"not-executed\"",
+                    entry.path,
+                    entry.key_lines.get("status", entry.line),
+                    f'nothing can check {sample.language or "plain text"} samples: use status "not-executed"',
                 )
             for name, needed in _KEY_CHECKS.items():
                 if name in entry.values and check != needed:
                     raise SidecarError(
-                        entry.path, entry.key_lines[name],
+                        entry.path,
+                        entry.key_lines[name],
                         f"the key {name!r} applies to {needed} samples, not {sample.language or 'plain text'}",
                     )
             reason = entry.get("reason") or ""
@@ -286,7 +296,8 @@ def classify(definition: AgentDefinition) -> list[Verdict]:
     for key, entry in entries.items():
         if key not in matched:
             raise SidecarError(
-                entry.path, entry.line,
+                entry.path,
+                entry.line,
                 f"entry {key!r} matches no code sample of {definition.path.name} (was the sample edited?)",
             )
     return verdicts
@@ -354,7 +365,7 @@ def page_blocks(text: str, path: str = "<page>") -> list[PageBlock]:
                 skipping = None
             continue
         line = text.count("\n", 0, region.start) + 1
-        invisible = bool(_INVISIBLE.match(text[region.start:region.end]))
+        invisible = bool(_INVISIBLE.match(text[region.start : region.end]))
         skip = skip_next or skipping
         if skip is not None:
             found.append(PageBlock(line, skip[0], skip[1], invisible))

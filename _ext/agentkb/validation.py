@@ -83,9 +83,7 @@ PERMISSION_MODES = ("default", "acceptEdits", "auto", "dontAsk", "bypassPermissi
 MEMORY_SCOPES = ("user", "project", "local")
 EFFORT_LEVELS = ("low", "medium", "high", "max")
 ISOLATION_MODES = ("worktree",)
-COLOR_NAMES = (
-    "red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "pink", "white"
-)
+COLOR_NAMES = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta", "pink", "white")
 
 _NAME = re.compile(r"[a-z]+(?:-[a-z]+)*")
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz-")
@@ -278,8 +276,7 @@ def _check_tools(field: str, value: Any) -> Iterator[Problem]:
         yield (
             "warning",
             "empty-tools",
-            "field 'tools' is empty; list the tools the agent needs, "
-            "or remove the field to let it inherit every tool",
+            "field 'tools' is empty; list the tools the agent needs, or remove the field to let it inherit every tool",
         )
         return
     problem = _string_list(field, value)
@@ -360,9 +357,7 @@ def _unknown_field(field: str) -> str:
 def check_definition(defn: AgentDefinition) -> list[Finding]:
     """Findings of the rules that need only this one file."""
     findings = [
-        Finding(
-            defn.path, 1, "error", "missing-field", field, f"required field '{field}' is missing"
-        )
+        Finding(defn.path, 1, "error", "missing-field", field, f"required field '{field}' is missing")
         for field in REQUIRED_FIELDS
         if field not in defn.meta
     ]
@@ -375,8 +370,7 @@ def check_definition(defn: AgentDefinition) -> list[Finding]:
             findings.append(Finding(defn.path, line, "warning", "unknown-field", field, message))
             continue
         findings.extend(
-            Finding(defn.path, line, severity, code, field, message)
-            for severity, code, message in rule(field, value)
+            Finding(defn.path, line, severity, code, field, message) for severity, code, message in rule(field, value)
         )
     return findings
 
@@ -418,9 +412,7 @@ def _duplicate_names(definitions: Sequence[AgentDefinition]) -> Iterator[Finding
             )
 
 
-def _missing_skills(
-    definitions: Sequence[AgentDefinition], skills_dirs: Sequence[Path]
-) -> Iterator[Finding]:
+def _missing_skills(definitions: Sequence[AgentDefinition], skills_dirs: Sequence[Path]) -> Iterator[Finding]:
     for defn in definitions:
         value = defn.meta.get("skills")
         if value is None or _string_list("skills", value):

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 # --- On the page ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Status:
     """What the badge line before one code block says."""
@@ -58,23 +59,26 @@ _BADGE_COLOURS = {
     "skipped": "secondary",
 }
 _PASSED = {
-    "python": "runs", "json": "valid JSON", "toml": "valid TOML", "yaml": "valid YAML",
-    "openapi": "valid OpenAPI", "tsc": "type-checks",
+    "python": "runs",
+    "json": "valid JSON",
+    "toml": "valid TOML",
+    "yaml": "valid YAML",
+    "openapi": "valid OpenAPI",
+    "tsc": "type-checks",
 }
 _FAILED = {"python": "does not run", "tsc": "does not type-check"}
 
 
 def agent_status(verdict: Verdict) -> Status:
     if verdict.status == "not-executed":
-        return Status("not-executed", "not executed", f"{verdict.language} ({verdict.reason})",
-                      anchor=verdict.anchor)
+        return Status("not-executed", "not executed", f"{verdict.language} ({verdict.reason})", anchor=verdict.anchor)
     if verdict.status == "does-not-run":
         failed = _FAILED.get(verdict.check, "invalid")
-        return Status("does-not-run", failed, verdict.reason,
-                      corrected=verdict.value("corrected") or "", anchor=verdict.anchor)
+        return Status(
+            "does-not-run", failed, verdict.reason, corrected=verdict.value("corrected") or "", anchor=verdict.anchor
+        )
     if verdict.status == "needs-python":
-        return Status("needs-python", f"needs Python {verdict.value('python')}", verdict.reason,
-                      anchor=verdict.anchor)
+        return Status("needs-python", f"needs Python {verdict.value('python')}", verdict.reason, anchor=verdict.anchor)
     text = _PASSED[verdict.check]
     if verdict.value("schema"):
         text += ", follows the agent's envelope"
@@ -126,11 +130,18 @@ def _handwritten(doctree: nodes.document, text: str, path: str) -> list[tuple[no
         # A fenced block is one example, starting at its fence; a doctest block one per ``>>>`` in it.
         last = (node.line or 0) + node.astext().count("\n") + 1
         python = language in ("python", "py", "pycon")
-        block = None if included or not python or node.line is None else next(
-            (b for b in collected if node.line <= b.line <= last), None)
+        block = (
+            None
+            if included or not python or node.line is None
+            else next((b for b in collected if node.line <= b.line <= last), None)
+        )
         if included:
-            found.append((node, Status("not-executed", "not executed",
-                                       f"{language} (included from {Path(node['source']).name})")))
+            found.append(
+                (
+                    node,
+                    Status("not-executed", "not executed", f"{language} (included from {Path(node['source']).name})"),
+                )
+            )
         elif block is None:
             detail = f"{language} (Sybil does not collect this block)" if python and not included else language
             found.append((node, Status("not-executed", "not executed", detail)))
@@ -158,8 +169,9 @@ def _agent_blocks(doctree: nodes.document, verdicts: list[Verdict]) -> list[tupl
         status = agent_status(verdict)
         used[status.anchor] = used.get(status.anchor, 0) + 1
         if used[status.anchor] > 1:  # the same code twice on one page
-            status = Status(status.kind, status.text, status.detail, status.corrected,
-                            f"{status.anchor}-{used[status.anchor]}")
+            status = Status(
+                status.kind, status.text, status.detail, status.corrected, f"{status.anchor}-{used[status.anchor]}"
+            )
         found.append((node, status))
     return found
 
@@ -195,8 +207,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         verdicts = verdicts_for(app.env, agent.slug)
         # Reported with the page that shows the samples, so once per build whatever reads it.
         if exc := build_state(app.env).sidecar_errors.get(agent.slug):
-            logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}",
-                           type="agentkb", subtype="sidecar")
+            logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}", type="agentkb", subtype="sidecar")
         blocks = _agent_blocks(doctree, verdicts)
     else:
         path = app.env.doc2path(app.env.docname)
@@ -212,12 +223,19 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
             continue
         anchor = reference["kb_anchor"]
         if target not in app.env.all_docs:
-            logger.warning("link to a missing page %r", target, location=reference,
-                           type="agentkb", subtype="verification")
+            logger.warning(
+                "link to a missing page %r", target, location=reference, type="agentkb", subtype="verification"
+            )
             continue
         if anchor and not _has_anchor(app, target, anchor):
-            logger.warning("link to a missing anchor %r on %r", anchor, target, location=reference,
-                           type="agentkb", subtype="verification")
+            logger.warning(
+                "link to a missing anchor %r on %r",
+                anchor,
+                target,
+                location=reference,
+                type="agentkb",
+                subtype="verification",
+            )
         uri = app.builder.get_relative_uri(docname, target)
         reference["refuri"] = f"{uri}#{anchor}" if anchor else uri
 
@@ -230,6 +248,7 @@ def _has_anchor(app: Sphinx, docname: str, anchor: str) -> bool:
 
 
 # --- The report ------------------------------------------------------------------
+
 
 def _table(header: list[str], rows: list[list[Any]]) -> nodes.table:
     return tables.table(header, (tables.row(cells) for cells in rows), classes=["kb-verification-table"])
@@ -261,8 +280,7 @@ class AgentVerificationDirective(SphinxDirective):
         header = [STATUS_TITLES[s] for s in STATUSES] + ["total"]
         if part == "agents":
             rows: list[list[Any]] = [
-                [[_link(agent.title, agent.docname)], *_counts(verdicts_for(self.env, agent.slug))]
-                for agent in agents
+                [[_link(agent.title, agent.docname)], *_counts(verdicts_for(self.env, agent.slug))] for agent in agents
             ]
             return [_table(["agent", *header], [*rows, ["all agents", *_counts(every)]])]
         if part == "languages":

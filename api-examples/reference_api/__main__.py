@@ -25,13 +25,9 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
-    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    parser.add_argument(
-        "--demo", action="store_true", help="seed the demo users and order into an empty database"
-    )
+    parser.add_argument("--demo", action="store_true", help="seed the demo users and order into an empty database")
     commands = parser.add_subparsers(dest="command")
     export = commands.add_parser("export-openapi", help="write the OpenAPI document as JSON")
     export.add_argument(

@@ -35,9 +35,7 @@ def timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _user(
-    user_id: uuid.UUID, email: str, name: str, role: str, status: str, age_days: int
-) -> dict[str, Any]:
+def _user(user_id: uuid.UUID, email: str, name: str, role: str, status: str, age_days: int) -> dict[str, Any]:
     created = demo.DEMO_NOW - timedelta(days=age_days)
     return {
         "id": str(user_id),
@@ -80,9 +78,7 @@ TOKEN_PAIR = {
     "refresh_token": "Yl3kq0dO2rEw5n8vCj6sTq1uZx4aP7mHfG9bN2cV0eU",
 }
 
-LOCATION_HEADER = {
-    "Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}
-}
+LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}}
 
 
 def example(value: Any, summary: str) -> dict[str, Any]:
@@ -99,9 +95,7 @@ def path_param(description: str, value: Any) -> Any:
     return Path(description=description, openapi_examples={"demo": example(value, "Demo data")})
 
 
-def ok(
-    status: int, value: Any, description: str, headers: Mapping[str, Any] | None = None
-) -> Responses:
+def ok(status: int, value: Any, description: str, headers: Mapping[str, Any] | None = None) -> Responses:
     response: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"example": value}},
@@ -131,9 +125,7 @@ _PROBLEM_HEADERS: Mapping[ErrorCode, Mapping[str, Any]] = {
 }
 
 
-def problem(
-    code: ErrorCode, detail: str, instance: str, errors: Sequence[tuple[str, str]] | None = None
-) -> Responses:
+def problem(code: ErrorCode, detail: str, instance: str, errors: Sequence[tuple[str, str]] | None = None) -> Responses:
     body = problem_body(
         code,
         detail,

@@ -184,10 +184,7 @@ async def _handle_validation_error(request: Request, exc: Exception) -> JSONResp
         return problem_response(request, ErrorCode.BAD_REQUEST, MALFORMED_JSON_DETAIL)
     # Only location and message go back: pydantic's `input` would echo whatever the
     # client sent, passwords included.
-    errors = [
-        FieldError(field=_field_path(error["loc"]), message=error["msg"])
-        for error in exc.errors()
-    ]
+    errors = [FieldError(field=_field_path(error["loc"]), message=error["msg"]) for error in exc.errors()]
     return problem_response(
         request,
         ErrorCode.VALIDATION_ERROR,
@@ -207,9 +204,7 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
     # bodies; they must not bypass the problem format.
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
-    code = _CODE_BY_STATUS.get(
-        status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR
-    )
+    code = _CODE_BY_STATUS.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR)
     template = _FRAMEWORK_DETAILS.get(status)
     detail = template.format(method=request.method) if template else HTTPStatus(status).phrase
     return problem_response(request, code, detail, headers=exc.headers)

@@ -26,12 +26,8 @@ error_log = logging.getLogger("reference_api.errors")
 
 
 def _problem(scope: Scope, code: ErrorCode, detail: str, headers: dict[str, str]) -> JSONResponse:
-    body = problem_body(
-        code, detail, instance=scope["path"], request_id=scope["state"]["request_id"]
-    )
-    return JSONResponse(
-        body, status_code=PROBLEM_TYPES[code].status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
-    )
+    body = problem_body(code, detail, instance=scope["path"], request_id=scope["state"]["request_id"])
+    return JSONResponse(body, status_code=PROBLEM_TYPES[code].status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _client_ip(scope: Scope) -> str:

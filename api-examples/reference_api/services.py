@@ -34,9 +34,7 @@ ADMIN_REQUIRED = "This operation requires the admin role."
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_ACCESS_TOKEN = "The access token is invalid or has expired."
 BAD_REFRESH_TOKEN = "The refresh token is invalid or has expired."
-REFRESH_TOKEN_REUSED = (
-    "The refresh token was already used; every session from that login has been revoked."
-)
+REFRESH_TOKEN_REUSED = "The refresh token was already used; every session from that login has been revoked."
 
 
 def require_admin(actor: User) -> None:
@@ -108,8 +106,7 @@ class UserService:
     def _apply(self, user_id: uuid.UUID, changes: dict[str, object], actor: User) -> User:
         user = self.get(user_id, actor)
         changes_privileged_field = any(
-            field in changes and changes[field] != getattr(user, field)
-            for field in ("role", "status")
+            field in changes and changes[field] != getattr(user, field) for field in ("role", "status")
         )
         if changes_privileged_field and actor.role != Role.admin:
             raise Forbidden("Only an admin may change role or status.")
@@ -165,9 +162,7 @@ class OrderService:
             raise NotFound(f"No order with id {order_id} for this user.")
         return order
 
-    def list_page(
-        self, user_id: uuid.UUID, page: PageRequest, actor: User
-    ) -> tuple[list[Order], int]:
+    def list_page(self, user_id: uuid.UUID, page: PageRequest, actor: User) -> tuple[list[Order], int]:
         self._require_owner_or_admin(user_id, actor)
         return self._orders.list_for_user(user_id, page)
 

@@ -59,13 +59,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_combinations(self) -> "Settings":
-        if (
-            self.environment == "production"
-            and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
-        ):
-            raise ValueError(
-                "JWT_SECRET must be set to a private value when ENVIRONMENT=production"
-            )
+        if self.environment == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            raise ValueError("JWT_SECRET must be set to a private value when ENVIRONMENT=production")
         # Browsers reject this combination anyway (Fetch standard); failing here makes
         # the mistake visible at start-up instead of as a mysterious CORS error.
         if self.cors_allow_credentials and "*" in self.cors_origins:

@@ -129,8 +129,9 @@ def tsc() -> list[str]:
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("type-checking the agents' TypeScript needs Node.js and npm (.ci/system-deps)")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TYPESCRIPT, check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=TYPESCRIPT, check=True, capture_output=True, timeout=300
+        )
     return [shutil.which("node") or "node", str(compiler)]
 
 

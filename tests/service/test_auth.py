@@ -66,9 +66,7 @@ def test_login_email_is_case_insensitive(client: ApiClient) -> None:
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_401(client: ApiClient) -> None:
     wrong_password = client.post("/api/auth/login", json={**ALICE_LOGIN, "password": "nope"})
-    unknown_email = client.post(
-        "/api/auth/login", json={**ALICE_LOGIN, "email": "nobody@example.com"}
-    )
+    unknown_email = client.post("/api/auth/login", json={**ALICE_LOGIN, "email": "nobody@example.com"})
 
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert wrong_password.json()["detail"] == unknown_email.json()["detail"]
@@ -89,9 +87,7 @@ def test_passwords_are_stored_as_argon2id_hashes(client: ApiClient) -> None:
     )
 
     with client.app.state.context.session_factory() as session:
-        stored = session.scalars(
-            select(User.password_hash).where(User.email == "dave@example.com")
-        ).one()
+        stored = session.scalars(select(User.password_hash).where(User.email == "dave@example.com")).one()
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert "a-long-passphrase" not in stored
 
@@ -134,9 +130,7 @@ def test_reuse_only_revokes_the_affected_session(client: ApiClient) -> None:
     client.post("/api/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
     client.post("/api/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
 
-    response = client.post(
-        "/api/auth/refresh", json={"refresh_token": other_device["refresh_token"]}
-    )
+    response = client.post("/api/auth/refresh", json={"refresh_token": other_device["refresh_token"]})
 
     assert response.status_code == 200
 

@@ -41,9 +41,7 @@ def test_an_unsupported_method_is_a_405_problem_with_allow(client: ApiClient) ->
 
 
 def test_a_missing_resource_is_a_404_problem(client: ApiClient, auth) -> None:
-    assert_problem(
-        client.get(f"/api/users/{demo.UNKNOWN_ID}", headers=auth.admin), 404, "NOT_FOUND"
-    )
+    assert_problem(client.get(f"/api/users/{demo.UNKNOWN_ID}", headers=auth.admin), 404, "NOT_FOUND")
 
 
 def test_validation_errors_list_each_field_without_echoing_input(client: ApiClient) -> None:
@@ -66,9 +64,7 @@ def test_validation_errors_list_each_field_without_echoing_input(client: ApiClie
     ids=["truncated", "trailing-comma", "form-encoded", "single-quotes"],
 )
 def test_malformed_json_is_a_400_problem(client: ApiClient, content: bytes) -> None:
-    response = client.post(
-        "/api/auth/login", content=content, headers={"Content-Type": "application/json"}
-    )
+    response = client.post("/api/auth/login", content=content, headers={"Content-Type": "application/json"})
 
     body = assert_problem(response, 400, "BAD_REQUEST")
     assert body["title"] == "Malformed request"
@@ -76,24 +72,16 @@ def test_malformed_json_is_a_400_problem(client: ApiClient, content: bytes) -> N
     assert "errors" not in body
 
 
-@pytest.mark.parametrize(
-    "content", [b"[]", b'"alice@example.com"', b"null"], ids=["array", "string", "null"]
-)
-def test_well_formed_json_of_the_wrong_shape_is_a_422_problem(
-    client: ApiClient, content: bytes
-) -> None:
-    response = client.post(
-        "/api/auth/login", content=content, headers={"Content-Type": "application/json"}
-    )
+@pytest.mark.parametrize("content", [b"[]", b'"alice@example.com"', b"null"], ids=["array", "string", "null"])
+def test_well_formed_json_of_the_wrong_shape_is_a_422_problem(client: ApiClient, content: bytes) -> None:
+    response = client.post("/api/auth/login", content=content, headers={"Content-Type": "application/json"})
 
     body = assert_problem(response, 422, "VALIDATION_ERROR")
     assert body["errors"][0]["field"].startswith("body")
 
 
 def test_a_malformed_uuid_in_the_path_is_a_validation_problem(client: ApiClient, auth) -> None:
-    body = assert_problem(
-        client.get("/api/users/not-a-uuid", headers=auth.admin), 422, "VALIDATION_ERROR"
-    )
+    body = assert_problem(client.get("/api/users/not-a-uuid", headers=auth.admin), 422, "VALIDATION_ERROR")
 
     assert body["errors"][0]["field"] == "path.user_id"
 
@@ -111,9 +99,7 @@ def unmigrated_client(empty_database_url: str, clock) -> Iterator[ApiClient]:
     client.close()
 
 
-def test_an_unexpected_error_is_a_generic_500_that_leaks_nothing(
-    unmigrated_client: ApiClient, auth
-) -> None:
+def test_an_unexpected_error_is_a_generic_500_that_leaks_nothing(unmigrated_client: ApiClient, auth) -> None:
     response = unmigrated_client.get("/api/users/me", headers=auth.alice)
 
     body = assert_problem(response, 500, "INTERNAL_ERROR")
@@ -127,9 +113,7 @@ def test_an_unexpected_error_is_logged_with_the_request_id(
     unmigrated_client: ApiClient, auth, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="reference_api.errors"):
-        response = unmigrated_client.get(
-            "/api/users/me", headers={**auth.alice, "X-Request-ID": "trace-me-500"}
-        )
+        response = unmigrated_client.get("/api/users/me", headers={**auth.alice, "X-Request-ID": "trace-me-500"})
 
     [record] = caplog.records
     assert record.request_id == "trace-me-500" == response.json()["request_id"]

@@ -72,9 +72,7 @@ def test_each_request_is_logged_as_one_json_line(client: ApiClient, json_log) ->
 def test_logs_never_contain_passwords_or_tokens(client: ApiClient, json_log) -> None:
     login = {"email": "alice@example.com", "password": demo.DEMO_PASSWORD}
     tokens = client.post("/api/auth/login", json=login).json()
-    client.get(
-        "/api/users/me?debug=1", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    )
+    client.get("/api/users/me?debug=1", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
 
     output = json_log.getvalue()

@@ -113,7 +113,9 @@ def _lines(node: yaml.Node) -> dict[int, int]:
 
 def _rule(conv_id: str, raw: Any, path: Path, line: int) -> Rule:
     def fail(message: str) -> RulebookError:
-        return RulebookError(path, line, f"{conv_id}: rule {raw.get('id', '?') if isinstance(raw, dict) else '?'}: {message}")
+        return RulebookError(
+            path, line, f"{conv_id}: rule {raw.get('id', '?') if isinstance(raw, dict) else '?'}: {message}"
+        )
 
     if not isinstance(raw, dict):
         raise fail("a rule is a mapping with id, kind, stance, message and match")
@@ -172,9 +174,11 @@ def load_file(path: Path) -> list[Convention]:
             raise RulebookError(path, line, f"{conv_id}: level must be one of {', '.join(LEVELS)}")
         if not raw.get("title"):
             raise RulebookError(path, line, f"{conv_id}: a convention needs a title")
-        rule_nodes = next(
-            (v for k, v in node.value[index].value if isinstance(k, yaml.ScalarNode) and k.value == "rules"), None
-        ) if isinstance(node, yaml.SequenceNode) else None
+        rule_nodes = (
+            next((v for k, v in node.value[index].value if isinstance(k, yaml.ScalarNode) and k.value == "rules"), None)
+            if isinstance(node, yaml.SequenceNode)
+            else None
+        )
         rule_lines = _lines(rule_nodes) if rule_nodes is not None else {}
         rules = tuple(
             _rule(conv_id, rule, path, rule_lines.get(i, line)) for i, rule in enumerate(raw.get("rules") or ())
@@ -182,10 +186,18 @@ def load_file(path: Path) -> list[Convention]:
         ids = [r.id for r in rules]
         if len(ids) != len(set(ids)):
             raise RulebookError(path, line, f"{conv_id}: two rules share an id")
-        conventions.append(Convention(
-            id=conv_id, title=str(raw["title"]), level=raw["level"], guide=guide,
-            checked_by=str(raw.get("checked_by", "review")), rules=rules, path=path, line=line,
-        ))
+        conventions.append(
+            Convention(
+                id=conv_id,
+                title=str(raw["title"]),
+                level=raw["level"],
+                guide=guide,
+                checked_by=str(raw.get("checked_by", "review")),
+                rules=rules,
+                path=path,
+                line=line,
+            )
+        )
     return conventions
 
 

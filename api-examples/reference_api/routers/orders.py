@@ -18,9 +18,7 @@ UserId = Annotated[uuid.UUID, docs.path_param("ID of the user who owns the order
 OrderId = Annotated[uuid.UUID, docs.path_param("Order ID (UUID).", demo.ALICE_ORDER_ID)]
 
 _BOB_ORDERS_PATH = f"{docs.BOB_PATH}/orders"
-_NOT_YOURS = docs.problem(
-    ErrorCode.FORBIDDEN, "You may only access your own orders.", _BOB_ORDERS_PATH
-)
+_NOT_YOURS = docs.problem(ErrorCode.FORBIDDEN, "You may only access your own orders.", _BOB_ORDERS_PATH)
 _NO_SUCH_USER = docs.problem(
     ErrorCode.NOT_FOUND, f"No user with id {demo.UNKNOWN_ID}.", f"{docs.UNKNOWN_USER_PATH}/orders"
 )
@@ -65,14 +63,10 @@ def list_orders(
     user_id: UserId,
     actor: CurrentUser,
     orders: OrderServiceDep,
-    page: Annotated[
-        int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})
-    ] = 1,
+    page: Annotated[int, Query(ge=1, openapi_examples={"first": docs.example(1, "First page")})] = 1,
     limit: Annotated[
         int,
-        Query(
-            ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}
-        ),
+        Query(ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}),
     ] = DEFAULT_PAGE_SIZE,
 ) -> OrderPage:
     requested = PageRequest(page=page, limit=limit)
@@ -147,7 +141,5 @@ def create_order(
         ),
     ),
 )
-def read_order(
-    user_id: UserId, order_id: OrderId, actor: CurrentUser, orders: OrderServiceDep
-) -> OrderRead:
+def read_order(user_id: UserId, order_id: OrderId, actor: CurrentUser, orders: OrderServiceDep) -> OrderRead:
     return OrderRead.model_validate(orders.get(user_id, order_id, actor))
