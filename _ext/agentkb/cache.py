@@ -52,7 +52,7 @@ class DerivedCache:
         key = self._key(kind, fingerprint)
         self.used.add(key)
         if key in self.entries:
-            return self.entries[key]  # type: ignore[no-any-return]
+            return self.entries[key]  # type: ignore[no-any-return,unused-ignore]
         value = compute()
         if keep(value):
             self.entries[key] = value

@@ -225,7 +225,8 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
 
 class _AllAgentsDirective(_MarkdownDirective):
     def agents(self) -> tuple[Agent, ...]:
-        self.env.domains["kb"].note_aggregate(self.env.docname)
+        domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
+        domain.note_aggregate(self.env.docname)
         agents = catalog(self.env).agents
         for agent in agents:
             self.env.note_dependency(str(agent.definition.path))
@@ -257,8 +258,7 @@ class AgentComparisonDirective(_AllAgentsDirective):
         rows = [row for body in rendered[0].findall(nodes.tbody) for row in body.children]
         for agent, row in zip(agents, rows, strict=True):
             cell = row.children[-1]
-            cell.children = []
-            cell += GuidesPlaceholder(slug=agent.slug)
+            cell.children = [GuidesPlaceholder(slug=agent.slug)]
         return rendered
 
 
@@ -332,8 +332,8 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     cited = _cited_sections(app.env) if placeholders else {}
     for placeholder in placeholders:
         placeholder.replace_self(_citing_pages(cited, placeholder["slug"]))
-    for placeholder in list(doctree.findall(TopicsPlaceholder)):
-        placeholder.replace_self(_topics(app, docname))
+    for topics in list(doctree.findall(TopicsPlaceholder)):
+        topics.replace_self(_topics(app, docname))
 
 
 def setup(app: Sphinx) -> None:

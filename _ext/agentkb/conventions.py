@@ -167,7 +167,8 @@ class AgentSectionRole(XRefRole):
         target = node["reftarget"]
         if check_target(env, target, node):
             section = _enclosing_id(node, document)
-            env.domains["kb"].add_agent_link(target, AgentLink(env.docname, section, ""))
+            domain: KnowledgeBaseDomain = env.domains["kb"]  # type: ignore[assignment]
+            domain.add_agent_link(target, AgentLink(env.docname, section, ""))
         return [node], []
 
 
@@ -192,7 +193,7 @@ class KnowledgeBaseDomain(Domain):
     roles = {"conv": XRefRole(), "agent": AgentSectionRole()}
     #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page changes.
     #: "agent_fingerprints": agent page -> the fingerprint of its files when it was read.
-    initial_data: dict[str, Any] = {
+    initial_data = {
         "conventions": {},
         "agent_links": {},
         "aggregate_docs": {},
@@ -385,7 +386,8 @@ def _backlinks(app: Sphinx, doctree: nodes.document, docname: str, agent: Agent)
             text = f"{link.label} ({title})" if link.label else title
             para += _link(app.builder, docname, link.docname, link.anchor, text)
         title_node = section.next_node(nodes.title)
-        section.insert(section.index(title_node) + 1, para)
+        if title_node is not None:
+            section.insert(section.index(title_node) + 1, para)
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:

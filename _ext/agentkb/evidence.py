@@ -13,6 +13,8 @@ The decisions are :mod:`agentkb.stances`'s; this module renders them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
@@ -88,7 +90,7 @@ def source_text(stance: Stance) -> str:
 
 def _quote_node(evidence: Evidence) -> nodes.inline:
     # A literal: smart quotes would change the exact words being quoted.
-    return nodes.literal("", evidence.quote, classes=["kb-quote"])
+    return nodes.literal("", evidence.quote, classes=["kb-quote"])  # type: ignore[return-value]
 
 
 # -- line anchors -------------------------------------------------------------------------
@@ -126,7 +128,7 @@ def _in_card(node: nodes.Node) -> bool:
 
 def _code_start(node: nodes.literal_block) -> int:
     """The raw-file line of a fenced block's first code line (MyST gives the fence's line)."""
-    return node.line + 1
+    return (node.line or 0) + 1
 
 
 def add_line_anchors(doctree: nodes.document, lines: set[int], first_line: int) -> None:
@@ -144,7 +146,7 @@ def add_line_anchors(doctree: nodes.document, lines: set[int], first_line: int) 
         if isinstance(holder, nodes.literal_block):
             offset = line - _code_start(holder) + 1
             if offset >= 1:
-                args = holder.setdefault("highlight_args", {})
+                args: dict[str, Any] = holder.setdefault("highlight_args", {})
                 args["hl_lines"] = sorted({*args.get("hl_lines", []), offset})
 
 

@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -192,9 +192,7 @@ def on_builder_inited(app: Sphinx) -> None:
     cache = DerivedCache(Path(app.doctreedir), code_digest(rulebook.files))
     for agent in cat.agents:
         # Agent is frozen: a cached_property's value lives in the instance's __dict__.
-        agent.__dict__["facts"] = cache.get(
-            "facts", agent.definition.sha256, lambda a=agent: measure(a.definition.body)
-        )
+        agent.__dict__["facts"] = cache.get("facts", agent.definition.sha256, partial(measure, agent.definition.body))
     set_build_state(app.env, BuildState(catalog=cat, rulebook=rulebook, cache=cache))
     write_stubs(srcdir, cat.agents)
 

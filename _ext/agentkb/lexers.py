@@ -6,6 +6,9 @@ code the site has to show exactly as the agents wrote it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from pygments.lexer import RegexLexer, bygroups, include
 from pygments.lexers.data import JsonLexer
 from pygments.token import (
@@ -61,7 +64,7 @@ class JsonWithPlaceholdersLexer(JsonLexer):
     name = "JSON (with ... placeholders)"
     aliases = ["json"]
 
-    def get_tokens_unprocessed(self, text):
+    def get_tokens_unprocessed(self, text: str) -> Iterator[tuple[int, Any, str]]:
         for index, token, value in super().get_tokens_unprocessed(text):
             if token is Error and value == ".":
                 token = Comment.Special

@@ -29,7 +29,8 @@ class MatrixPlaceholder(nodes.General, nodes.Element):
 
 class ConventionMatrixDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
-        self.env.domains["kb"].note_aggregate(self.env.docname)
+        domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
+        domain.note_aggregate(self.env.docname)
         return [MatrixPlaceholder()]
 
 
@@ -124,7 +125,8 @@ def matrix_html(document: dict[str, Any], root: str) -> str:
         marked = " data-disputed class='kb-disputed'" if disputed else ""
         rows.append(
             f"<tr data-topic='{_attr(conv['topic'])}' data-level='{conv['level']}'{marked}>"
-            f"<th scope='row'><a href='{_attr(root + conv['page'])}' title='{_attr(conv['title'])}'>{conv['id']}</a></th>"
+            f"<th scope='row'><a href='{_attr(root + conv['page'])}' "
+            f"title='{_attr(conv['title'])}'>{conv['id']}</a></th>"
             f"<td>{conv['level']}</td>{''.join(cells)}<td class='kb-count'>{summary}</td></tr>"
         )
     totals = "".join(

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
     from .ingest import Catalog
     from .rulebook import Rulebook
-    from .stances import AgentStances
     from .samples import SidecarError, Verdict
+    from .stances import AgentStances
 
 
 @dataclass

@@ -122,8 +122,10 @@ def _link(text: str, target: str) -> nodes.reference:
 def _handwritten(doctree: nodes.document, text: str, path: str) -> list[tuple[nodes.Element, Status]]:
     """Statuses of a hand-written page's blocks: what Sybil does with each (see agentkb.samples)."""
     collected = [block for block in page_blocks(text, path) if not block.invisible]
-    found = []
-    for node in doctree.findall(lambda n: isinstance(n, (nodes.literal_block, nodes.doctest_block))):
+    found: list[tuple[nodes.Element, Status]] = []
+    for node in doctree.findall(nodes.Element):
+        if not isinstance(node, (nodes.literal_block, nodes.doctest_block)):
+            continue
         language = "python" if isinstance(node, nodes.doctest_block) else node.get("language", "")
         language = "text" if language in ("", "default", "text", "none") else language
         included = node.get("source") and Path(node["source"]).suffix != ".md"
@@ -159,10 +161,10 @@ def _handwritten(doctree: nodes.document, text: str, path: str) -> list[tuple[no
 def _agent_blocks(doctree: nodes.document, verdicts: list[Verdict]) -> list[tuple[nodes.Element, Status]]:
     by_line = {v.line: v for v in verdicts}
     by_code = {v.sample.code.rstrip("\n"): v for v in verdicts}
-    found = []
+    found: list[tuple[nodes.Element, Status]] = []
     used: dict[str, int] = {}
     for node in doctree.findall(nodes.literal_block):
-        verdict = by_line.get(node.line) or by_code.get(node.astext().rstrip("\n"))
+        verdict = (by_line.get(node.line) if node.line else None) or by_code.get(node.astext().rstrip("\n"))
         if verdict is None:  # a block added by a directive, not one of the agent's samples
             found.append((node, Status("not-executed", "not executed", node.get("language") or "text")))
             continue
