@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, Any]:
     from . import (
         agent_spec,
+        buildtimes,
         cards,
         conventions,
         evidence,
@@ -44,6 +45,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         verification,
         search,
         llms,
+        buildtimes,
     )
     for concern in concerns:
         concern.setup(app)

@@ -258,7 +258,8 @@ class AgentComparisonDirective(_AllAgentsDirective):
         rows = [row for body in rendered[0].findall(nodes.tbody) for row in body.children]
         for agent, row in zip(agents, rows, strict=True):
             cell = row.children[-1]
-            cell.children = [GuidesPlaceholder(slug=agent.slug)]
+            cell.clear()
+            cell.append(GuidesPlaceholder(slug=agent.slug))
         return rendered
 
 
