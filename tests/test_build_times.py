@@ -26,8 +26,11 @@ def test_the_page_draws_the_figures_it_is_given(tmp_path: Path) -> None:
         "date": "2026-01-01",
         "repeat": 1,
         "results": [
-            {"agents": n, "jobs": "auto", "median_s": {c: n / 10 + i for i, c in enumerate(
-                ("clean", "nochange", "agent", "guide", "floor"))}}
+            {
+                "agents": n,
+                "jobs": "auto",
+                "median_s": {c: n / 10 + i for i, c in enumerate(("clean", "nochange", "agent", "guide", "floor"))},
+            }
             for n in (1, 50)
         ],
     }

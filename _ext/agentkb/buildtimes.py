@@ -68,7 +68,8 @@ def chart_svg(results: list[dict[str, Any]], title: str) -> str:
         line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         style = f" stroke-dasharray='{dash}'" if dash else ""
         parts.append(
-            f"<polyline class='kb-bt-{case}' points='{line}' fill='none' stroke='currentColor' stroke-width='2'{style}/>"
+            f"<polyline class='kb-bt-{case}' points='{line}' fill='none' stroke='currentColor' "
+            f"stroke-width='2'{style}/>"
         )
         parts += [f"<circle cx='{x:.1f}' cy='{y:.1f}' r='2.5' fill='currentColor'/>" for x, y in coords]
         ly = TOP + 14 + index * 18

@@ -258,6 +258,7 @@ class AgentComparisonDirective(_AllAgentsDirective):
         rows = [row for body in rendered[0].findall(nodes.tbody) for row in body.children]
         for agent, row in zip(agents, rows, strict=True):
             cell = row.children[-1]
+            assert isinstance(cell, nodes.Element)
             cell.clear()
             cell.append(GuidesPlaceholder(slug=agent.slug))
         return rendered
