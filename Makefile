@@ -8,7 +8,7 @@ SPHINXOPTS ?= -j auto
 BUILDDIR ?= _build
 STRICT := -W --keep-going -n
 
-.PHONY: docs test docs-live docs-linkcheck api openapi bench lock system-deps-docs system-deps-tests clean
+.PHONY: docs test lint docs-live docs-linkcheck api openapi bench lock system-deps-docs system-deps-tests clean
 
 $(BIN)/.installed: requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ docs: $(BIN)/.installed system-deps-docs  ## build the site, strictly, into _bui
 test: $(BIN)/.installed system-deps-tests  ## every test: strict build, samples, service, browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+lint: $(BIN)/.installed  ## ruff (lint and format) over the code, mypy over the extension
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 docs-live: $(BIN)/.installed system-deps-docs  ## rebuild and reload in the browser on every save
 	$(BIN)/sphinx-autobuild $(STRICT) . $(BUILDDIR)/live --watch _ext --port 8001
 
@@ -45,7 +50,7 @@ api: $(BIN)/.installed  ## run the reference service on http://127.0.0.1:8000
 openapi: $(BIN)/.installed  ## regenerate api-examples/openapi.json from the app
 	$(BIN)/python -m reference_api export-openapi
 
-bench: $(BIN)/.installed system-deps-docs  ## clean build vs no-change rebuild
+bench: $(BIN)/.installed system-deps-docs  ## build times at 1-207 agents (needs ../shared/corpus)
 	$(BIN)/python bench/build_times.py
 
 lock: $(BIN)/.installed  ## re-resolve every pinned dependency to its newest allowed release

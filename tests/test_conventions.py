@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -89,14 +90,17 @@ def test_conventions_json_holds_every_convention_and_every_reviewed_stance(docum
 
 def test_every_published_quote_is_at_its_line_and_its_anchor_is_on_the_page(html: Path, document: dict) -> None:
     raw = {slug: (ROOT / "agents" / "definitions" / f"{slug}.md").read_text("utf-8").splitlines() for slug in SLUGS}
-    pages: dict[str, BeautifulSoup] = {}
+    # Each page parsed once and indexed by id: find(id=...) walks the whole page every time.
+    pages: dict[str, dict[str, Any]] = {}
     for conv in document["conventions"]:
         for stance in conv["stances"]:
             for evidence in stance["evidence"]:
                 assert quote_at(raw[stance["agent"]], Evidence(evidence["line"], evidence["quote"])), evidence
                 page, anchor = evidence["page"].split("#")
-                soup = pages.setdefault(page, BeautifulSoup((html / page).read_text("utf-8"), "html.parser"))
-                holder = soup.find(id=anchor)
+                if page not in pages:
+                    soup = BeautifulSoup((html / page).read_text("utf-8"), "html.parser")
+                    pages[page] = {str(node["id"]): node for node in soup.find_all(id=True)}
+                holder = pages[page].get(anchor)
                 assert holder is not None, evidence["page"]
                 if holder.name == "div" and holder.select_one("pre"):
                     assert evidence["quote"] in holder.get_text(), evidence

@@ -22,7 +22,7 @@ from sybil import Sybil
 
 from agentkb.definitions import load_definition
 from agentkb.ingest import STUB_MARKER
-from agentkb.verification import SidecarError, classify, sidecar_path
+from agentkb.samples import SidecarError, classify, sidecar_path
 
 DEFINITIONS = ROOT / "agents" / "definitions"
 #: Folders that are not pages of the site (conf.py's exclude_patterns, and tooling).

@@ -21,6 +21,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         accuracy,
         agent_spec,
         assets,
+        buildtimes,
         cards,
         checker_docs,
         conventions,
@@ -58,6 +59,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         assets,
         page_source,
         guide_index,
+        buildtimes,
     )
     for concern in concerns:
         concern.setup(app)

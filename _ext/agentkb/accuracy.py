@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -33,7 +34,8 @@ class DetectionAccuracyDirective(SphinxDirective):
             raise self.error(
                 f"no detection review at {self.config.agentkb_detection_review} (the agentkb_detection_review setting)"
             )
-        self.env.domains["kb"].note_aggregate(self.env.docname)
+        domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
+        domain.note_aggregate(self.env.docname)
         self.env.note_dependency(str(review))
         return [AccuracyPlaceholder()]
 

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from docutils import nodes
 from docutils.parsers.rst import directives
-from docutils.statemachine import StringList, ViewList
+from docutils.statemachine import StringList
 from openapi_spec_validator import validate
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
@@ -128,7 +128,7 @@ def render_openapi(
 ) -> list[nodes.Node]:
     """sphinxcontrib-openapi's httpdomain rendering of a document held in memory."""
     renderer = HttpdomainRenderer(directive.state, {"examples": True})
-    lines = ViewList()
+    lines: StringList = StringList()
     for text in renderer.render_restructuredtext_markup(_json_examples_only(document)):
         lines.append(text, source, line)
         if text.startswith(".. http:") and not index:

@@ -11,6 +11,7 @@ import html
 import json
 import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ def provenance_text(provenance: dict[str, Any] | None) -> str:
         return ""
     origin = str(provenance["origin"]).replace(".claude/agents", "`.claude/agents`")
     when = provenance.get("imported")
-    on = f" on {when.day} {when:%B %Y}" if hasattr(when, "strftime") else ""
+    on = f" on {when.day} {when:%B %Y}" if isinstance(when, date) else ""
     return f"imported unchanged from {origin}{on}"
 
 
@@ -364,7 +365,8 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
 
 class _AllAgentsDirective(_MarkdownDirective):
     def agents(self) -> tuple[Agent, ...]:
-        self.env.domains["kb"].note_aggregate(self.env.docname)
+        domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
+        domain.note_aggregate(self.env.docname)
         agents = overview_order(catalog(self.env).agents)
         for agent in agents:
             self.env.note_dependency(str(agent.definition.path))
@@ -396,9 +398,12 @@ class AgentComparisonDirective(_AllAgentsDirective):
         rows = [row for body in rendered[0].findall(nodes.tbody) for row in body.children]
         for agent, row in zip(agents, rows, strict=True):
             cell = row.children[-1]
-            cell.children = []
-            cell += GuidesPlaceholder(slug=agent.slug)
-            row.children[0].children[0] += nodes.raw("", data_span(agent), format="html")
+            assert isinstance(cell, nodes.Element)
+            cell.clear()
+            cell.append(GuidesPlaceholder(slug=agent.slug))
+            first = row.children[0].children[0]
+            assert isinstance(first, nodes.Element)
+            first += nodes.raw("", data_span(agent), format="html")
         return rendered
 
 
@@ -452,8 +457,8 @@ def _cited_sections(env: BuildEnvironment) -> dict[str, dict[str, set[str]]]:
     return cited
 
 
-def _citing_pages(env: BuildEnvironment, slug: str) -> nodes.paragraph:
-    pages = [doc for doc, agents in _cited_sections(env).items() if slug in agents]
+def _citing_pages(cited: dict[str, dict[str, set[str]]], slug: str) -> nodes.paragraph:
+    pages = [doc for doc, agents in cited.items() if slug in agents]
     return nodes.paragraph("", f"{len(pages)} pages" if pages else "–")
 
 
@@ -489,10 +494,12 @@ def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    for placeholder in list(doctree.findall(GuidesPlaceholder)):
-        placeholder.replace_self(_citing_pages(app.env, placeholder["slug"]))
-    for placeholder in list(doctree.findall(TopicsPlaceholder)):
-        placeholder.replace_self(_topics(app, docname))
+    placeholders = list(doctree.findall(GuidesPlaceholder))
+    cited = _cited_sections(app.env) if placeholders else {}
+    for placeholder in placeholders:
+        placeholder.replace_self(_citing_pages(cited, placeholder["slug"]))
+    for topics in list(doctree.findall(TopicsPlaceholder)):
+        topics.replace_self(_topics(app, docname))
 
 
 def setup(app: Sphinx) -> None:

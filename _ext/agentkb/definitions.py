@@ -130,7 +130,7 @@ def parse_definition(path: Path, raw: bytes) -> AgentDefinition:
     return AgentDefinition(
         path=path,
         meta=meta,
-        field_lines=_mapping_lines(node, front_line),
+        field_lines=_mapping_lines(node, front_line) if node is not None else {},
         body=body,
         body_start_line=body_line,
         raw=raw,

@@ -13,6 +13,8 @@ The decisions are :mod:`agentkb.stances`'s; this module renders them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
@@ -42,8 +44,15 @@ def stances_of(env: BuildEnvironment, agent: Agent) -> AgentStances:
     """The agent's stances, worked out once per build and process."""
     state = build_state(env)
     if agent.slug not in state.stances:
-        detections = detect(agent.definition, state.rulebook.active_rules)
-        state.stances[agent.slug] = agent_stances(agent.definition, state.rulebook, detections)
+
+        def compute() -> AgentStances:
+            detections = detect(agent.definition, state.rulebook.active_rules)
+            return agent_stances(agent.definition, state.rulebook, detections)
+
+        # Problems are exceptions, which do not pickle: those stances are worked out each time.
+        state.stances[agent.slug] = state.cache.get(
+            "stances", agent.fingerprint, compute, keep=lambda s: not s.problems
+        )
     return state.stances[agent.slug]
 
 
@@ -81,7 +90,7 @@ def source_text(stance: Stance) -> str:
 
 def _quote_node(evidence: Evidence) -> nodes.inline:
     # A literal: smart quotes would change the exact words being quoted.
-    return nodes.literal("", evidence.quote, classes=["kb-quote"])
+    return nodes.literal("", evidence.quote, classes=["kb-quote"])  # type: ignore[return-value]
 
 
 # -- line anchors -------------------------------------------------------------------------
@@ -119,7 +128,7 @@ def _in_card(node: nodes.Node) -> bool:
 
 def _code_start(node: nodes.literal_block) -> int:
     """The raw-file line of a fenced block's first code line (MyST gives the fence's line)."""
-    return node.line + 1
+    return (node.line or 0) + 1
 
 
 def add_line_anchors(doctree: nodes.document, lines: set[int], first_line: int) -> None:
@@ -137,7 +146,7 @@ def add_line_anchors(doctree: nodes.document, lines: set[int], first_line: int) 
         if isinstance(holder, nodes.literal_block):
             offset = line - _code_start(holder) + 1
             if offset >= 1:
-                args = holder.setdefault("highlight_args", {})
+                args: dict[str, Any] = holder.setdefault("highlight_args", {})
                 args["hl_lines"] = sorted({*args.get("hl_lines", []), offset})
 
 
@@ -164,8 +173,12 @@ class AgentConventionsDirective(SphinxDirective):
         if agent is None:
             raise self.error(f"no agent definition with the slug {self.arguments[0]!r}")
         rulebook = build_state(self.env).rulebook
-        for path in (*rulebook.files, sidecar_path(agent.definition.path)):
+        for path in rulebook.files:
             self.env.note_dependency(str(path))
+        # Sphinx re-reads a page whose dependency is missing, at every build: only an
+        # existing sidecar is one (a sidecar added later: see conventions.new_sidecars).
+        if (sidecar := sidecar_path(agent.definition.path)).exists():
+            self.env.note_dependency(str(sidecar))
         stances = stances_of(self.env, agent)
         for problem in stances.problems:
             logger.warning(

@@ -9,6 +9,9 @@ verification's business, not the highlighter's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from docutils import nodes
 from pygments.lexer import RegexLexer, bygroups, include
 from pygments.lexers import get_lexer_by_name
@@ -71,7 +74,7 @@ class JsonWithPlaceholdersLexer(JsonLexer):
     name = "JSON (with ... placeholders)"
     aliases = ["json"]
 
-    def get_tokens_unprocessed(self, text):
+    def get_tokens_unprocessed(self, text: str) -> Iterator[tuple[int, Any, str]]:
         for index, token, value in super().get_tokens_unprocessed(text):
             if token is Error and value == ".":
                 token = Comment.Special

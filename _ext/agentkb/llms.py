@@ -84,6 +84,7 @@ class _PlainTranslator(TextTranslator):
 
 class _PlainWriter(TextWriter):
     def translate(self) -> None:
+        assert self.document is not None  # set by Writer.write before translate
         visitor = _PlainTranslator(self.document, self.builder)
         self.document.walkabout(visitor)
         self.output = str(visitor.body)

@@ -30,7 +30,8 @@ class MatrixPlaceholder(nodes.General, nodes.Element):
 
 class ConventionMatrixDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
-        self.env.domains["kb"].note_aggregate(self.env.docname)
+        domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
+        domain.note_aggregate(self.env.docname)
         return [MatrixPlaceholder()]
 
 

@@ -164,8 +164,20 @@ class SpectralRulesDirective(SphinxDirective):
         ]
 
 
+def _current(outdir: Path, env: BuildEnvironment) -> bool:
+    """Whether the published files are those of this build: no page changed, same site URL."""
+    if build_state(env).touched_docs or not (outdir / SPECTRAL_RULESET).is_file():
+        return False
+    try:
+        with (outdir / CONVENTIONS_JSON).open(encoding="utf-8") as fh:
+            head = fh.readline() + fh.readline()
+    except OSError:
+        return False
+    return head == "{\n" + f' "site": {json.dumps(base_url(env).rstrip("/") + "/", ensure_ascii=False)},\n'
+
+
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
-    if exception is None and app.builder.format == "html":
+    if exception is None and app.builder.format == "html" and not _current(Path(app.outdir), app.env):
         write_published_files(app, Path(app.outdir))
 
 

@@ -180,7 +180,7 @@ def load_file(path: Path) -> list[Convention]:
         raise RulebookError(path, (mark.line + 1) if mark else 1, f"malformed YAML: {exc.problem}") from None
     if not isinstance(data, list):
         raise RulebookError(path, 1, "the file must be a list of conventions")
-    lines = _lines(node)
+    lines = _lines(node) if node is not None else {}
     guide = f"guides/{path.stem}"
     conventions = []
     for index, raw in enumerate(data):
