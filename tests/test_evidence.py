@@ -6,53 +6,18 @@ whose sidecar cites two lines, and a dropped-in agent nobody reviewed.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from sitebuild import matrix_cells
-from sphinx.testing.util import SphinxTestApp
-
-TINY = Path(__file__).parent / "data" / "tinysite"
-
-
-@dataclass
-class TinyBuild:
-    src: Path
-    out: Path
-    warnings: str
-
-    def page(self, docname: str) -> BeautifulSoup:
-        return BeautifulSoup((self.out / f"{docname}.html").read_text("utf-8"), "html.parser")
+from tinybuild import build, copy_tiny, edit
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
-    src = tmp_path / "src"
-    shutil.copytree(TINY, src)
-    return src
-
-
-def build(src: Path) -> TinyBuild:
-    warning = io.StringIO()
-    app = SphinxTestApp(
-        "html", srcdir=src, builddir=src / "_build", status=io.StringIO(), warning=warning, freshenv=True
-    )
-    try:
-        app.build()
-    finally:
-        app.cleanup()
-    return TinyBuild(src, Path(app.outdir), warning.getvalue())
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text("utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), "utf-8")
+    return copy_tiny(tmp_path / "src")
 
 
 def test_the_tiny_site_builds_without_warnings(tiny: Path) -> None:
