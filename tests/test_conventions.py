@@ -126,7 +126,7 @@ def test_the_matrix_cells_are_the_published_stances(html: Path, document: dict) 
 def test_every_agent_page_lists_its_stances_with_evidence(html: Path, document: dict, slug: str) -> None:
     page = BeautifulSoup((html / "agents" / f"{slug}.html").read_text("utf-8"), "html.parser")
     section = page.find("section", id="conventions")
-    listed = [li.select_one("code").get_text() for li in section.select("ul.kb-agent-stances > li")]
+    listed = [li.select_one("strong").get_text() for li in section.select("ul.kb-agent-stances > li")]
     expected = [c["id"] for c in document["conventions"] if any(s["agent"] == slug for s in c["stances"])]
     assert sorted(listed) == sorted(expected)
     for link in section.select("a.kb-evidence-line"):

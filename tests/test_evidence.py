@@ -34,7 +34,7 @@ def test_a_reviewed_stance_links_to_its_line_and_quotes_it(tiny: Path) -> None:
     section = page.find("section", id="conventions")
     text = section.get_text(" ", strip=True)
     assert "✓ states line 8 store timestamps in UTC — reviewed" in text
-    assert "✗ contradicts line 13 datetime.utcnow() — reviewed; rule TIME-AWARE-UTC/python-utcnow agrees" in text
+    assert "✗ contradicts line 13 datetime.utcnow() — reviewed; a rule agrees" in text
 
 
 def test_a_dropped_in_agent_gets_detected_stances_with_no_other_edit(tiny: Path) -> None:

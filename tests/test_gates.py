@@ -44,6 +44,18 @@ from webgates import (
 BUDGET_BYTES = 280 * 1024
 # What a page downloads besides its own HTML (theme, styles, scripts, images).
 BUDGET_ASSET_BYTES = 135 * 1024
+# An agent page shows a file nobody here controls, highlighted, and the evidence of every
+# stance on it (sonnet-typescript-fastapi: 20 KB of Markdown, 84 stances, 215 KB of HTML).
+# Its HTML may exceed the general budget by up to eight times its raw file's size; the
+# chrome and the assets stay under the general budget like every other page's.
+AGENT_CONTENT_FACTOR = 8
+
+
+def budget(rel: str) -> int:
+    raw = ROOT / "agents" / "definitions" / Path(rel).with_suffix(".md").name
+    if rel.startswith("agents/") and raw.is_file():
+        return BUDGET_BYTES + AGENT_CONTENT_FACTOR * raw.stat().st_size
+    return BUDGET_BYTES
 
 SCREENSHOT_PAGES = {
     "index": "index.html",
@@ -120,7 +132,7 @@ def test_every_page_fits_the_weight_budget(html: Path, visits: dict[str, dict]) 
         if "?" in rel:
             continue  # the search page with results: Pagefind's index, loaded on demand
         own = (html / rel).stat().st_size
-        if v["bytes"] > BUDGET_BYTES or v["bytes"] - own > BUDGET_ASSET_BYTES:
+        if v["bytes"] > budget(rel) or v["bytes"] - own > BUDGET_ASSET_BYTES:
             over[rel] = f"{v['bytes'] / 1024:.0f} KB in all, {(v['bytes'] - own) / 1024:.0f} KB besides its HTML"
     assert not over, f"budget {BUDGET_BYTES // 1024} KB per page, {BUDGET_ASSET_BYTES // 1024} KB of assets: {over}"
 

@@ -92,9 +92,10 @@ def test_the_topics_table_counts_the_conventions_each_agent_takes_a_stance_on(ht
     for conv in document["conventions"]:
         guides.setdefault(conv["topic"], []).append(conv)
     assert sorted(header[1:]) == sorted(f"{topic} ({len(convs)})" for topic, convs in guides.items())
-    rows = table.select("tbody tr")
-    assert [tr.select_one("td").get_text(strip=True) for tr in rows] == [a["title"] for a in document["agents"]]
-    for agent, tr in zip(document["agents"], rows, strict=True):
+    rows = {tr.select_one("td").get_text(strip=True): tr for tr in table.select("tbody tr")}
+    assert sorted(rows) == sorted(a["title"] for a in document["agents"])
+    for agent in document["agents"]:
+        tr = rows[agent["title"]]
         cells = [td.get_text(strip=True) for td in tr.select("td")[1:]]
         for column, cell in zip(header[1:], cells, strict=True):
             convs = guides[column.rsplit(" (", 1)[0]]

@@ -16,6 +16,9 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from agentkb.rulebook import SITE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,20 +36,31 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: The path the site is published under (the 404 page's links are absolute, from it).
+SITE_PATH = urlsplit(os.environ.get("AGENTKB_BASE_URL") or SITE_URL).path.rstrip("/") + "/"
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
         pass
 
+    def translate_path(self, path: str) -> str:
+        # Serve the site under its published path, as GitHub Pages does; anything else is a 404.
+        if not path.startswith(SITE_PATH):
+            return str(Path(self.directory) / "__outside_the_site__")
+        return super().translate_path("/" + path[len(SITE_PATH) :])
+
 
 @contextlib.contextmanager
 def serve(directory: Path) -> Iterator[str]:
-    """Serve `directory` on 127.0.0.1 (a free port) in a thread; yields the base URL ("http://.../")."""
+    """Serve `directory` on 127.0.0.1 (a free port) under the site's published path, in a thread;
+    yields the site's base URL ("http://127.0.0.1:PORT/agentkb/")."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{server.server_address[1]}{SITE_PATH}"
     finally:
         server.shutdown()
         server.server_close()

@@ -28,6 +28,8 @@ NEEDS = {
     "copybutton.js": ('class="highlight',),
     "copybutton.css": ('class="highlight',),
     "graphviz.css": ('class="graphviz',),
+    "matrix.js": ("kb-matrix-filters",),
+    "matrix.css": ("kb-matrix",),
 }
 DESIGN_CSS = "sphinx-design.min.css"
 _SD_CLASS = re.compile(r"sd-[A-Za-z0-9_-]+")

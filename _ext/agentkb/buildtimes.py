@@ -43,7 +43,7 @@ def chart_svg(results: list[dict[str, Any]], title: str) -> str:
     x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' class='kb-build-times' viewBox='0 0 {WIDTH} {HEIGHT}' "
-        f"role='img' aria-labelledby='kb-bt-title'><title id='kb-bt-title'>{escape(title)}</title>",
+        f"role='img' aria-label='{escape(title, quote=True)}'><title>{escape(title)}</title>",
         f"<line x1='{x0}' y1='{y0}' x2='{x1}' y2='{y0}' stroke='currentColor'/>",
         f"<line x1='{x0}' y1='{y0}' x2='{x0}' y2='{y1}' stroke='currentColor'/>",
     ]

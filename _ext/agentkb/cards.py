@@ -433,6 +433,7 @@ class AgentCardsDirective(_AllAgentsDirective):
 
 STATIC = Path(__file__).parent / "static"
 OVERVIEW_SCRIPT = "agent-overview.js"
+OVERVIEW_STYLE = "agent-overview.css"
 
 
 def on_config_inited(app: Sphinx, config: Any) -> None:
@@ -442,9 +443,10 @@ def on_config_inited(app: Sphinx, config: Any) -> None:
 def on_html_page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: nodes.document | None
 ) -> None:
-    """The overview's script, on the pages that show the overview only."""
+    """The overview's script and style, on the pages that show the overview only."""
     if doctree is not None and any("kb-agent-filter" in n.astext() for n in doctree.findall(nodes.raw)):
         app.add_js_file(OVERVIEW_SCRIPT, loading_method="defer")
+        app.add_css_file(OVERVIEW_STYLE)
 
 
 def _cited_sections(env: BuildEnvironment) -> dict[str, dict[str, set[str]]]:
@@ -478,7 +480,7 @@ def _topics(app: Sphinx, fromdocname: str) -> nodes.table:
                 taken.setdefault(slug, {}).setdefault(docname, 0)
                 taken[slug][docname] += 1
     rows = []
-    for agent in catalog(app.env).agents:
+    for agent in overview_order(catalog(app.env).agents):
         counts = [taken.get(agent.slug, {}).get(docname, 0) for docname in order]
         link = make_refnode(app.builder, fromdocname, agent.docname, "", nodes.Text(agent.title))
         rows.append(

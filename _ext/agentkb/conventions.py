@@ -385,12 +385,24 @@ def _backlinks(app: Sphinx, doctree: nodes.document, docname: str, agent: Agent)
             continue
         para = nodes.paragraph(classes=["kb-backlinks"])
         para += nodes.inline("", "Covered in: ", classes=["kb-backlinks-label"])
-        for index, link in enumerate(sorted(links)):
+        # One entry per page, its conventions in brackets: a section can bear on many.
+        by_page: dict[str, list[AgentLink]] = {}
+        for link in sorted(links):
+            by_page.setdefault(link.docname, []).append(link)
+        for index, (page, page_links) in enumerate(sorted(by_page.items())):
             if index:
                 para += nodes.Text(" · ")
-            title = app.env.titles[link.docname].astext() if link.docname in app.env.titles else link.docname
-            text = f"{link.label} ({title})" if link.label else title
-            para += _link(app.builder, docname, link.docname, link.anchor, text)
+            title = app.env.titles[page].astext() if page in app.env.titles else page
+            plain = next((link for link in page_links if not link.label), None)
+            para += _link(app.builder, docname, page, plain.anchor if plain else "", title)
+            labelled = [link for link in page_links if link.label]
+            if labelled:
+                para += nodes.Text(" (")
+                for number, link in enumerate(labelled):
+                    if number:
+                        para += nodes.Text(", ")
+                    para += _link(app.builder, docname, link.docname, link.anchor, link.label)
+                para += nodes.Text(")")
         title_node = section.next_node(nodes.title)
         if title_node is not None:
             section.insert(section.index(title_node) + 1, para)

@@ -20,6 +20,7 @@ from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.builders import Builder
 from sphinx.environment import BuildEnvironment
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -72,25 +73,23 @@ def evidence_reference(
 
 
 def stance_badge(stance: Stance) -> nodes.inline:
-    source = "detected by a rule" if stance.source == "detected" else "reviewed"
-    badge = nodes.inline(
+    return nodes.inline(
         "",
         f"{STANCE_SYMBOLS[stance.stance]} {stance.stance}",
         classes=["kb-stance", f"kb-{stance.stance}", f"kb-{stance.source}"],
     )
-    badge["title"] = f"{stance.stance} ({source}): {STANCE_MEANINGS[stance.stance]}"
-    return badge
 
 
 def source_text(stance: Stance) -> str:
     if stance.source == "detected":
         return f"detected by rule {stance.rule}"
-    return f"reviewed; rule {stance.rule} agrees" if stance.rule else "reviewed"
+    # Which rule agrees is in conventions.json; the page only says that one does.
+    return "reviewed; a rule agrees" if stance.rule else "reviewed"
 
 
 def _quote_node(evidence: Evidence) -> nodes.inline:
-    # A literal: smart quotes would change the exact words being quoted.
-    return nodes.literal("", evidence.quote, classes=["kb-quote"])  # type: ignore[return-value]
+    # Smart quotes would change the exact words being quoted.
+    return nodes.inline("", evidence.quote, classes=["kb-quote"], support_smartquotes=False)
 
 
 # -- line anchors -------------------------------------------------------------------------
@@ -150,6 +149,17 @@ def add_line_anchors(doctree: nodes.document, lines: set[int], first_line: int) 
                 args["hl_lines"] = sorted({*args.get("hl_lines", []), offset})
 
 
+class AgentTextAsWritten(SphinxTransform):
+    """An agent page shows the file's words as written: no smart quotes, which would
+    make the text differ from the quotes that cite it."""
+
+    default_priority = 500  # before SmartQuotes (750)
+
+    def apply(self, **kwargs: object) -> None:
+        if catalog(self.env).by_docname(self.env.docname) is not None:
+            self.document["support_smartquotes"] = False
+
+
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     agent = catalog(app.env).by_docname(app.env.docname)
     if agent is None:
@@ -206,7 +216,7 @@ class AgentConventionsDirective(SphinxDirective):
         for conv_id in stances.conventions():
             conv = rulebook.get(conv_id)
             item = nodes.paragraph()
-            ref = nodes.literal("", conv_id)
+            ref = nodes.strong("", conv_id)
             xref = _conv_xref(conv_id, self.env.docname, ref)
             item += xref
             if conv is not None:
@@ -253,5 +263,6 @@ def _conv_xref(conv_id: str, docname: str, content: nodes.Node) -> nodes.Node:
 
 
 def setup(app: Sphinx) -> None:
+    app.add_transform(AgentTextAsWritten)
     app.add_directive("agent-conventions", AgentConventionsDirective)
     app.connect("doctree-read", on_doctree_read)

@@ -171,4 +171,7 @@ def setup(app: Sphinx) -> None:
     app.add_node(MatrixPlaceholder)
     app.add_directive_to_domain("kb", "convention-matrix", ConventionMatrixDirective)
     app.connect("doctree-resolved", on_doctree_resolved)
+    # Shipped in agentkb/static (added to html_static_path by agentkb.cards); agentkb.assets
+    # keeps them off the pages without a matrix.
     app.add_js_file("matrix.js", defer="defer")
+    app.add_css_file("matrix.css")
