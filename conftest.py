@@ -8,11 +8,9 @@ sidecars ``agents/definitions/<agent>.samples.toml`` (see agents/verification.md
 Sybil's pytest integration uses private pytest APIs; both are pinned in requirements/lock.txt.
 """
 
-from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
-
 from sybil import Sybil
-from sybil.parsers.myst import ClearNamespaceParser, PythonCodeBlockParser, SkipParser
 
+from agentkb.samples import page_parsers
 from tests.agent_samples.checks import parse_agent_file
 
 #: The hand-written pages of the site. Agent pages are generated from
@@ -21,12 +19,9 @@ PAGES = ["index.md", "guides/*.md", "api-examples/*.md", "agents/index.md", "age
 #: Sybil matches patterns from the right: keep the tests' tiny site out of both instances.
 TINY_SITE = ["tinysite/*", "tinysite/*/*", "tinysite/*/*/*"]
 
+# The same parsers give each block its status on the page (agentkb.samples.page_blocks).
 pages = Sybil(
-    parsers=[
-        PythonCodeBlockParser(doctest_optionflags=ELLIPSIS | NORMALIZE_WHITESPACE),
-        SkipParser(),
-        ClearNamespaceParser(),
-    ],
+    parsers=page_parsers(),
     patterns=PAGES,
     excludes=TINY_SITE,
     name="pages",

@@ -135,19 +135,33 @@ def main() -> None:
     found, seconds = run_rules(definitions, rulebook)
     records = as_records(found, args.corpus)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "corpus": str(args.corpus), "files": len(definitions), "skipped": skipped,
-        "rules": len(rulebook.active_rules), "seconds": {"load": loaded, **seconds},
-        "detections": records,
-    }, indent=1) + "\n", "utf-8")
+    args.out.write_text(
+        json.dumps(
+            {
+                "corpus": str(args.corpus),
+                "files": len(definitions),
+                "skipped": skipped,
+                "rules": len(rulebook.active_rules),
+                "seconds": {"load": loaded, **seconds},
+                "detections": records,
+            },
+            indent=1,
+        )
+        + "\n",
+        "utf-8",
+    )
 
     per_rule = Counter(str(r["rule"]) for r in records)
     per_kind = Counter(str(r["kind"]) for r in records)
     files_hit = len({r["file"] for r in records})
-    print(f"{len(definitions)} files ({len(skipped)} skipped), {len(rulebook.active_rules)} active rules: "
-          f"{len(records)} detections in {files_hit} files")
-    print(f"time: load {loaded:.2f}s, code+text rules {seconds['code_and_text']:.2f}s, "
-          f"openapi (Spectral) {seconds['openapi']:.2f}s")
+    print(
+        f"{len(definitions)} files ({len(skipped)} skipped), {len(rulebook.active_rules)} active rules: "
+        f"{len(records)} detections in {files_hit} files"
+    )
+    print(
+        f"time: load {loaded:.2f}s, code+text rules {seconds['code_and_text']:.2f}s, "
+        f"openapi (Spectral) {seconds['openapi']:.2f}s"
+    )
     print("per kind: " + ", ".join(f"{kind} {per_kind.get(kind, 0)}" for kind in KINDS))
     for rule, count in per_rule.most_common():
         print(f"  {count:4d}  {rule}")

@@ -119,7 +119,9 @@ end
 local counter = 0
 """
 
-LUA_CREATE = LUA_THREADS + """
+LUA_CREATE = (
+    LUA_THREADS
+    + """
 init = function(args) nonce = args[1] end
 request = function()
   counter = counter + 1
@@ -129,8 +131,11 @@ request = function()
   return wrk.format("POST", "/api/users", {["Content-Type"] = "application/json"}, body)
 end
 """
+)
 
-LUA_LOGIN = LUA_THREADS + """
+LUA_LOGIN = (
+    LUA_THREADS
+    + """
 init = function(args) users = tonumber(args[1]) end
 request = function()
   counter = counter + 1
@@ -141,6 +146,7 @@ request = function()
   return wrk.format("POST", "/api/auth/login", {["Content-Type"] = "application/json"}, body)
 end
 """
+)
 
 
 def bulk_email(index: int) -> str:
@@ -190,16 +196,14 @@ def count_queries(client: ApiClient, counter: StatementCounter, token: str) -> d
     """SQL statements per request for each endpoint and each list page size."""
     auth = {"Authorization": f"Bearer {token}"}
     probes: dict[str, tuple[str, str, dict[str, Any]]] = {
-        f"list limit={limit}": ("GET", f"/api/users?limit={limit}", {"headers": auth})
-        for limit in (1, 20, 100)
+        f"list limit={limit}": ("GET", f"/api/users?limit={limit}", {"headers": auth}) for limit in (1, 20, 100)
     }
     probes["list page=3 limit=20"] = ("GET", "/api/users?limit=20&page=3", {"headers": auth})
     probes["get"] = ("GET", GET_PATH, {"headers": auth})
     probes["create"] = (
         "POST",
         "/api/users",
-        {"json": {"email": f"count-{uuid.uuid4().hex}@example.com", "name": "Count",
-                  "password": demo.DEMO_PASSWORD}},
+        {"json": {"email": f"count-{uuid.uuid4().hex}@example.com", "name": "Count", "password": demo.DEMO_PASSWORD}},
     )
     probes["login"] = (
         "POST",
@@ -234,8 +238,9 @@ def floor_timings(app: Any, settings: Any, token: str) -> dict[str, float]:
         found, total = UserRepository(session).list_page(UserFilters(), sort, page)
 
     def serialise() -> None:
-        UserPage(data=[UserRead.model_validate(user) for user in found],
-                 meta=PageMeta.of(page, total)).model_dump_json()
+        UserPage(
+            data=[UserRead.model_validate(user) for user in found], meta=PageMeta.of(page, total)
+        ).model_dump_json()
 
     def checkout() -> None:
         with context.session_factory() as session:
@@ -336,8 +341,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(base: str, endpoint: str, args: argparse.Namespace, workdir: Path,
-        token: str, duration: float | None = None, pid: int | None = None) -> dict[str, Any]:
+def wrk(
+    base: str,
+    endpoint: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    token: str,
+    duration: float | None = None,
+    pid: int | None = None,
+) -> dict[str, Any]:
     scripts = {
         BASELINE: (LUA_GET, "/bench/baseline", [token]),
         "list": (LUA_GET, LIST_PATH, [token]),
@@ -349,8 +361,17 @@ def wrk(base: str, endpoint: str, args: argparse.Namespace, workdir: Path,
     script = workdir / f"{endpoint}.lua"
     script.write_text(lua + LUA_DONE)
     command = [
-        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{int(duration or args.duration)}s",
-        "--timeout", "10s", "-s", str(script), base + path, "--", *script_args,
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{int(duration or args.duration)}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base + path,
+        "--",
+        *script_args,
     ]
     cpu_before = cpu_seconds(pid) if pid else 0.0
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)
@@ -384,8 +405,9 @@ def is_idle(stack: str) -> bool:
     )
 
 
-def profile(process: subprocess.Popen[bytes], base: str, args: argparse.Namespace,
-            workdir: Path, token: str, endpoint: str) -> dict[str, Any]:
+def profile(
+    process: subprocess.Popen[bytes], base: str, args: argparse.Namespace, workdir: Path, token: str, endpoint: str
+) -> dict[str, Any]:
     """Sample the server with py-spy while wrk drives ``endpoint``; summarise by function.
 
     Samples of idle threads (the thread pool waiting for work, the loop in select) are
@@ -395,9 +417,24 @@ def profile(process: subprocess.Popen[bytes], base: str, args: argparse.Namespac
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     raw = workdir / f"profile-{endpoint}.txt"
     spy = subprocess.Popen(
-        [py_spy, "record", "--pid", str(process.pid), "--rate", "250", "--format", "raw", "--gil",
-         "--duration", str(int(args.duration)), "--nonblocking", "-o", str(raw)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(process.pid),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--gil",
+            "--duration",
+            str(int(args.duration)),
+            "--nonblocking",
+            "-o",
+            str(raw),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     time.sleep(1)
     wrk(base, endpoint, args, workdir, token)
@@ -412,8 +449,10 @@ def profile(process: subprocess.Popen[bytes], base: str, args: argparse.Namespac
         n = int(samples)
         if is_idle(stack):
             continue
-        frames = [frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
-                  for frame in stack.split(";")[1:]]
+        frames = [
+            frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
+            for frame in stack.split(";")[1:]
+        ]
         total += n
         for frame in set(frames):
             inclusive[frame] += n
@@ -433,11 +472,12 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
     workdir = Path(tempfile.mkdtemp(prefix=f"agentkb-load-{name}-"))
     try:
         prepared = prepare(url, args.users, workdir)
-        print(f"[{name}] statements per request: {prepared['queries_large']} "
-              f"(constant: {prepared['constant']})", flush=True)
+        print(
+            f"[{name}] statements per request: {prepared['queries_large']} (constant: {prepared['constant']})",
+            flush=True,
+        )
         print(f"[{name}] in-process µs per call: {prepared['in_process_us']}", flush=True)
-        token = AccessTokenCodec(make_settings(url)).issue(
-            demo.ADMIN_ID, Role.admin, datetime.now(UTC))
+        token = AccessTokenCodec(make_settings(url)).issue(demo.ADMIN_ID, Role.admin, datetime.now(UTC))
         endpoints = [e for e in ENDPOINTS if e in args.endpoints.split(",")]
         runs: dict[str, list[dict[str, Any]]] = {key: [] for key in (BASELINE, *endpoints)}
         profiles = {}
@@ -448,10 +488,12 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                 for endpoint in runs:
                     result = wrk(base, endpoint, args, workdir, token, pid=process.pid)
                     runs[endpoint].append(result)
-                    print(f"[{name}] rep {rep + 1} {endpoint:8} {result['rps']:7.1f} req/s  "
-                          f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
-                          f"cpu {result['server_cpu_ms']:6.2f} ms/req  non-2xx {result['statuses'] or 0}",
-                          flush=True)
+                    print(
+                        f"[{name}] rep {rep + 1} {endpoint:8} {result['rps']:7.1f} req/s  "
+                        f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
+                        f"cpu {result['server_cpu_ms']:6.2f} ms/req  non-2xx {result['statuses'] or 0}",
+                        flush=True,
+                    )
             if args.profile:
                 for endpoint in args.profile.split(","):
                     try:
@@ -459,8 +501,13 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                     except (OSError, subprocess.SubprocessError, ValueError) as exc:
                         profiles[endpoint] = {"error": repr(exc)}
         queries = prepared["queries_large"]
-        per_endpoint = {"list": queries["list limit=20"], "get": queries["get"],
-                        "create": queries["create"], "login": queries["login"], BASELINE: 0}
+        per_endpoint = {
+            "list": queries["list limit=20"],
+            "get": queries["get"],
+            "create": queries["create"],
+            "login": queries["login"],
+            BASELINE: 0,
+        }
         summary: dict[str, Any] = {"endpoints": {}}
         for endpoint, results in runs.items():
             if not results:
@@ -478,8 +525,7 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                 "runs": results,
             }
         summary["baseline_rps"] = summary["endpoints"].get(BASELINE, {}).get("rps")
-        summary["queries"] = {"demo data only": prepared["queries_small"],
-                              f"{prepared['users_total']} users": queries}
+        summary["queries"] = {"demo data only": prepared["queries_small"], f"{prepared['users_total']} users": queries}
         summary["queries_constant"] = prepared["constant"]
         summary["in_process_us"] = prepared["in_process_us"]
         if profiles:
@@ -491,8 +537,7 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
 
 
 def git_commit() -> str:
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     return result.stdout.strip()
 
 
@@ -518,9 +563,17 @@ def main() -> int:
         "commit": git_commit(),
         "cpus": os.cpu_count(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
-        "method": {"tool": "wrk", "threads": args.threads, "connections": args.connections,
-                   "duration_s": args.duration, "repeat": args.repeat, "users": args.users,
-                   "workers": 1, "rate_limit": "off", "list": LIST_PATH},
+        "method": {
+            "tool": "wrk",
+            "threads": args.threads,
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "repeat": args.repeat,
+            "users": args.users,
+            "workers": 1,
+            "rate_limit": "off",
+            "list": LIST_PATH,
+        },
         "databases": {},
     }
     failed = False
@@ -528,8 +581,7 @@ def main() -> int:
         if name == "sqlite":
             directory = Path(tempfile.mkdtemp(prefix="agentkb-load-db-"))
             try:
-                run["databases"][name] = run_database(
-                    name, f"sqlite:///{directory / 'load.db'}", args)
+                run["databases"][name] = run_database(name, f"sqlite:///{directory / 'load.db'}", args)
             finally:
                 shutil.rmtree(directory, ignore_errors=True)
         else:
@@ -554,17 +606,22 @@ def main() -> int:
                 print(f"  {title}:")
                 for frame, share in found[title].items():
                     print(f"    {share:5.1f}  {frame}")
-    print(json.dumps({db: {ep: {k: v for k, v in figures.items() if k != "runs"}
-                           for ep, figures in data["endpoints"].items()}
-                      for db, data in run["databases"].items()}, indent=1))
+    print(
+        json.dumps(
+            {
+                db: {ep: {k: v for k, v in figures.items() if k != "runs"} for ep, figures in data["endpoints"].items()}
+                for db, data in run["databases"].items()
+            },
+            indent=1,
+        )
+    )
     if args.record:
         existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         existing[args.label] = run
         RESULTS.write_text(json.dumps(existing, indent=1) + "\n")
         print(f"recorded as {args.label!r} in {RESULTS.relative_to(ROOT)}")
     if failed:
-        print("FAIL: the number of SQL statements per request depends on page or data size",
-              file=sys.stderr)
+        print("FAIL: the number of SQL statements per request depends on page or data size", file=sys.stderr)
         return 1
     return 0
 

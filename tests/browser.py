@@ -11,8 +11,14 @@ from pathlib import Path
 import pytest
 
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--hide-scrollbars",
 ]
 
@@ -30,7 +36,10 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
             [chromium(), *FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120, check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         )
 
 
@@ -40,7 +49,10 @@ def dump_dom(url: str) -> str:
 
 
 def screenshot(url: str, out: Path, *, dark: bool = False, size: str = "1280,1600") -> Path:
-    scheme = ["--force-dark-mode", "--blink-settings=preferredColorScheme=0"] if dark else [
-        "--blink-settings=preferredColorScheme=1"]
+    scheme = (
+        ["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]
+        if dark
+        else ["--blink-settings=preferredColorScheme=1"]
+    )
     _run(*scheme, f"--window-size={size}", f"--screenshot={out}", "--virtual-time-budget=3000", url)
     return out

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from sitebuild import ROOT, Build, copy_site, sphinx_build
+from sitebuild import ROOT
+from tinybuild import TinyBuild, build, copy_tiny, edit
 
 from agentkb.definitions import definition_files, load_definition
 from agentkb.facts import measure
@@ -56,9 +57,7 @@ def test_every_heading_of_the_raw_file_is_on_its_page(html: Path, path: Path) ->
 @pytest.mark.parametrize("path", AGENT_FILES, ids=lambda p: p.stem)
 def test_every_code_block_of_the_raw_file_is_on_its_page(html: Path, path: Path) -> None:
     facts = measure(load_definition(path).body)
-    blocks = [
-        pre.get_text() for pre in _page(html, path.stem).find("article").select("div.highlight pre")
-    ]
+    blocks = [pre.get_text() for pre in _page(html, path.stem).find("article").select("div.highlight pre")]
     for sample in facts.samples:
         assert sample.code in blocks, f"{path.name}:{sample.line}: code block missing"
 
@@ -121,95 +120,100 @@ def _tracked_files(root: Path) -> dict[str, str]:
     }
 
 
+# The extension's behaviour with a new or broken file, built in-process on the tiny site
+# (tests/data/tinysite) with the overview's comparison table added: about a second each.
+
+
+def _tiny_with_overview(dest: Path) -> Path:
+    src = copy_tiny(dest)
+    # The comparison table carries its class with a MyST attribute block, as on the site.
+    edit(src / "conf.py", '"deflist"]', '"deflist", "attrs_block", "attrs_inline"]')
+    edit(src / "agents/index.md", "```{agent-cards}\n```\n", "```{agent-cards}\n```\n\n```{agent-comparison}\n```\n")
+    return src
+
+
 @pytest.fixture(scope="module")
-def dropped_in(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Build, dict, dict]:
-    src = copy_site(tmp_path_factory.mktemp("dropin") / "src")
+def dropped_in(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TinyBuild, dict, dict]:
+    src = _tiny_with_overview(tmp_path_factory.mktemp("dropin") / "src")
+    build(src)  # the site as it was, then the new file
     shutil.copy(ROOT / "tests" / "data" / "dropin" / "api-reviewer.md", src / "agents" / "definitions")
     before = _tracked_files(src)
-    build = sphinx_build(src, src / "_build" / "html")
-    return src, build, before, _tracked_files(src)
+    result = build(src, fresh=False)
+    return src, result, before, _tracked_files(src)
 
 
 def test_a_dropped_in_definition_builds_without_warnings(dropped_in) -> None:
-    _, build, _, _ = dropped_in
-    assert build.returncode == 0 and build.warnings == [], build.output
+    _, result, _, _ = dropped_in
+    assert result.warnings == "", result.warnings
 
 
 def test_a_dropped_in_definition_gets_its_page_with_every_field(dropped_in) -> None:
-    src, _, _, _ = dropped_in
-    page = BeautifulSoup((src / "_build/html/agents/api-reviewer.html").read_text("utf-8"), "html.parser")
-    card = _text(page.select_one(".kb-agent-card"))
-    for text in ("api-reviewer", "haiku", "mcp__github__get_pull_request", "Agent(security-auditor)",
-                 "plan", "12", "project", "high", "#2b6cb0", "api-style", "Review the open pull request."):
+    _, result, _, _ = dropped_in
+    card = _text(result.page("agents/api-reviewer").select_one(".kb-agent-card"))
+    for text in (
+        "api-reviewer",
+        "haiku",
+        "mcp__github__get_pull_request",
+        "Agent(security-auditor)",
+        "plan",
+        "12",
+        "project",
+        "high",
+        "#2b6cb0",
+        "api-style",
+        "Review the open pull request.",
+    ):
         assert text in card, text
-    assert page.select_one(".kb-swatch")
+    assert result.page("agents/api-reviewer").select_one(".kb-swatch")
 
 
 def test_a_dropped_in_definition_gets_an_overview_card_and_row(dropped_in) -> None:
-    src, _, _, _ = dropped_in
-    soup = BeautifulSoup((src / "_build/html/agents/index.html").read_text("utf-8"), "html.parser")
+    _, result, _, _ = dropped_in
+    soup = result.page("agents/index")
     assert any("api-reviewer" in _text(c) for c in soup.select(".kb-overview-card"))
     assert soup.select_one('table.kb-comparison a[href="api-reviewer.html"]')
 
 
-def test_a_dropped_in_definition_gets_its_detected_stances_on_its_page_and_in_the_matrix(dropped_in) -> None:
-    src, _, _, _ = dropped_in
-    page = BeautifulSoup((src / "_build/html/agents/api-reviewer.html").read_text("utf-8"), "html.parser")
-    text = _text(page.find("section", id="conventions"))
-    assert "Nobody has reviewed this agent" in text
-    assert "states line 25 plural nouns — detected by rule API-PLURAL-NOUNS/states-plural-nouns" in text
-    assert "states line 26 problem details — detected by rule ERR-PROBLEM-DETAILS/states-problem-details" in text
-    matrix = BeautifulSoup((src / "_build/html/guides/conventions.html").read_text("utf-8"), "html.parser")
-    links = matrix.select("table.kb-matrix td[data-agent='api-reviewer'] a.kb-detected")
-    assert sorted(a["href"] for a in links) == ["../agents/api-reviewer.html#L25", "../agents/api-reviewer.html#L26"]
-    assert page.find(id="L25") and page.find(id="L26")
-
-
 def test_a_dropped_in_definition_is_in_the_search_index(dropped_in) -> None:
-    src, _, _, _ = dropped_in
-    script = (src / "_build/html/searchindex.js").read_text("utf-8")
+    _, result, _, _ = dropped_in
+    script = (result.out / "searchindex.js").read_text("utf-8")
     index = json.loads(script[script.index("(") + 1 : script.rindex(")")])
     assert "agents/api-reviewer" in index["docnames"]
     assert "api-reviewer" in index["titles"]
 
 
 def test_dropping_in_a_definition_edits_no_other_file(dropped_in) -> None:
-    _, _, before, after = dropped_in
+    src, _, before, after = dropped_in
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     # The one derived file: the page stub Sphinx reads, generated from the definition.
     assert changed == {"agents/api-reviewer.md"}
-    assert "generated from definitions/api-reviewer.md" in Path(
-        dropped_in[0] / "agents" / "api-reviewer.md").read_text("utf-8")
+    assert "generated from definitions/api-reviewer.md" in (src / "agents" / "api-reviewer.md").read_text("utf-8")
 
 
 def test_a_malformed_definition_fails_the_build_naming_file_and_line(tmp_path: Path) -> None:
-    src = copy_site(tmp_path / "src")
+    src = copy_tiny(tmp_path / "src")
     (src / "agents" / "definitions" / "broken.md").write_text(
         "---\nname: broken\ndescription: [unclosed\n---\n\nBody.\n", "utf-8"
     )
-    build = sphinx_build(src, tmp_path / "out")
-    assert build.returncode != 0
-    assert [w for w in build.warnings if "agents/definitions/broken.md:" in w], build.output
-    assert "Traceback" not in build.output
+    result = build(src)
+    assert "agents/definitions/broken.md:" in result.warnings, result.warnings
+    assert "Traceback" not in result.warnings
     # Nothing else is lost: every valid agent still has its page.
-    for path in AGENT_FILES:
-        assert (tmp_path / "out" / "agents" / f"{path.stem}.html").is_file()
+    for slug in ("dropped-in", "reviewed-agent"):
+        assert (result.out / "agents" / f"{slug}.html").is_file()
 
 
-def test_a_definition_added_then_removed_updates_an_existing_build(tmp_path: Path) -> None:
-    src = copy_site(tmp_path / "src")
-    out = src / "_build" / "html"
-    assert sphinx_build(src, out, "-j", "auto").returncode == 0
+def test_a_definition_added_then_removed_updates_an_existing_parallel_build(tmp_path: Path) -> None:
+    src = _tiny_with_overview(tmp_path / "src")
+    assert build(src, parallel=2).warnings == ""
     new = src / "agents" / "definitions" / "api-reviewer.md"
     shutil.copy(ROOT / "tests" / "data" / "dropin" / "api-reviewer.md", new)
 
-    added = sphinx_build(src, out, "-j", "auto")
-    overview = BeautifulSoup((out / "agents" / "index.html").read_text("utf-8"), "html.parser")
-    assert added.returncode == 0 and added.warnings == [], added.output
-    assert overview.select_one('table.kb-comparison a[href="api-reviewer.html"]')
+    added = build(src, fresh=False, parallel=2)
+    assert added.warnings == "", added.warnings
+    assert added.page("agents/index").select_one('table.kb-comparison a[href="api-reviewer.html"]')
 
     new.unlink()
-    removed = sphinx_build(src, out, "-j", "auto")
-    overview = BeautifulSoup((out / "agents" / "index.html").read_text("utf-8"), "html.parser")
-    assert removed.returncode == 0 and removed.warnings == [], removed.output
-    assert not overview.select_one('table.kb-comparison a[href="api-reviewer.html"]')
+    removed = build(src, fresh=False, parallel=2)
+    assert removed.warnings == "", removed.warnings
+    assert not removed.page("agents/index").select_one('table.kb-comparison a[href="api-reviewer.html"]')

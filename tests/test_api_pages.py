@@ -27,11 +27,13 @@ def _page(html: Path, name: str) -> BeautifulSoup:
 def test_every_tag_of_the_spec_has_a_section_with_exactly_its_operations(html: Path) -> None:
     page = _page(html, "index.html")
     for tag, operations in _operations_by_tag().items():
-        section = next(s for s in page.select("section") if s.find("h3", recursive=False)
-                       and s.find("h3", recursive=False).get_text(strip=True).rstrip("#¶") == tag)
+        section = next(
+            s
+            for s in page.select("section")
+            if s.find("h3", recursive=False) and s.find("h3", recursive=False).get_text(strip=True).rstrip("#¶") == tag
+        )
         shown = {
-            f"{dl['class'][1]}-{dl.select('dt .sig-name')[-1].get_text(strip=True)}"
-            for dl in section.select("dl.http")
+            f"{dl['class'][1]}-{dl.select('dt .sig-name')[-1].get_text(strip=True)}" for dl in section.select("dl.http")
         }
         assert shown == operations, tag
 
@@ -43,8 +45,10 @@ def test_every_operation_shows_its_documented_response_example(html: Path) -> No
         for method, op in item.items():
             documented = [
                 json.dumps(media["example"], indent=2)
-                for code, response in op["responses"].items() if code.startswith("2")
-                for media in response.get("content", {}).values() if "example" in media
+                for code, response in op["responses"].items()
+                if code.startswith("2")
+                for media in response.get("content", {}).values()
+                if "example" in media
             ]
             for example in documented:
                 assert any(example in shown for shown in examples), f"{method} {path}"

@@ -230,8 +230,11 @@ def test_conventions_in_json_and_sarif_carry_the_rule_and_the_permalink(tmp_path
     agent.write_text(UTC_AGENT, "utf-8")
     main(["check", "--conventions", "--format", "json", str(agent)])
     report = json.loads(capsys.readouterr().out)
-    found = next(f for f in report["conventions"]
-                 if f["convention"] == "DB-AWARE-UTC-TIMESTAMPS" and f["stance"] == "contradicts")
+    found = next(
+        f
+        for f in report["conventions"]
+        if f["convention"] == "DB-AWARE-UTC-TIMESTAMPS" and f["stance"] == "contradicts"
+    )
     assert (found["line"], found["stance"], found["quote"]) == (11, "contradicts", "datetime.utcnow")
     assert found["url"].endswith("guides/databases.html#conv-db-aware-utc-timestamps")
     main(["check", "--conventions", "--format", "sarif", str(agent)])

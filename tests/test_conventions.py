@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from sitebuild import ROOT
+from sitebuild import ROOT, matrix_cells
 
 from agentkb.definitions import definition_files, load_definition
 from agentkb.rulebook import SITE_URL, default_rulebook
@@ -38,18 +39,21 @@ def test_every_seed_agent_is_reviewed_and_every_quote_is_at_its_line(path: Path)
     assert [problem.message for problem in check_review(review, load_definition(path))] == []
 
 
-@pytest.mark.parametrize(("slug", "conv_id", "stance", "not_stance"), [
-    # Cells the first version got wrong, as the audit found them.
-    ("sonnet-typescript-fastapi", "PAGE-SEARCH-ESCAPED", "contradicts", "states"),
-    ("claude-sonnet-4-fastapi-team", "AUTH-JWT-VALIDATE-CLAIMS", "contradicts", "states"),
-    ("sonnet-compact-checklist", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
-    ("sonnet-node-playbook", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
-    ("sonnet-node-playbook", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
-    ("sonnet-typescript-fastapi", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
-    ("opus-principles", "ERR-PROBLEM-DETAILS", "mentions", "states"),
-    ("sonnet-typescript-fastapi", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
-    ("sonnet-compact-checklist", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
-])
+@pytest.mark.parametrize(
+    ("slug", "conv_id", "stance", "not_stance"),
+    [
+        # Cells the first version got wrong, as the audit found them.
+        ("sonnet-typescript-fastapi", "PAGE-SEARCH-ESCAPED", "contradicts", "states"),
+        ("claude-sonnet-4-fastapi-team", "AUTH-JWT-VALIDATE-CLAIMS", "contradicts", "states"),
+        ("sonnet-compact-checklist", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
+        ("sonnet-node-playbook", "ERR-PROBLEM-DETAILS", "contradicts", "states"),
+        ("sonnet-node-playbook", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
+        ("sonnet-typescript-fastapi", "PWD-BCRYPT-LEGACY-ONLY", "contradicts", "states"),
+        ("opus-principles", "ERR-PROBLEM-DETAILS", "mentions", "states"),
+        ("sonnet-typescript-fastapi", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
+        ("sonnet-compact-checklist", "API-SNAKE-CASE-FIELDS", "contradicts", "silent"),
+    ],
+)
 def test_the_audits_corrections_are_in(slug: str, conv_id: str, stance: str, not_stance: str) -> None:
     cell = _cell(slug, conv_id)
     assert stance in cell and not_stance not in cell, cell
@@ -69,11 +73,14 @@ def test_conventions_json_holds_every_convention_and_every_reviewed_stance(docum
     assert [c["id"] for c in document["conventions"]] == [c.id for c in RULEBOOK]
     published = {
         (s["agent"], c["id"], s["stance"], tuple((e["line"], e["quote"]) for e in s["evidence"]))
-        for c in document["conventions"] for s in c["stances"] if s["source"] == "reviewed"
+        for c in document["conventions"]
+        for s in c["stances"]
+        if s["source"] == "reviewed"
     }
     reviewed = {
         (path.stem, s.convention, s.stance, tuple((e.line, e.quote) for e in s.evidence))
-        for path in AGENT_FILES for s in load_review(sidecar_path(path), RULEBOOK).stances
+        for path in AGENT_FILES
+        for s in load_review(sidecar_path(path), RULEBOOK).stances
     }
     assert published == reviewed
     for conv in document["conventions"]:
@@ -83,14 +90,17 @@ def test_conventions_json_holds_every_convention_and_every_reviewed_stance(docum
 
 def test_every_published_quote_is_at_its_line_and_its_anchor_is_on_the_page(html: Path, document: dict) -> None:
     raw = {slug: (ROOT / "agents" / "definitions" / f"{slug}.md").read_text("utf-8").splitlines() for slug in SLUGS}
-    pages: dict[str, BeautifulSoup] = {}
+    # Each page parsed once and indexed by id: find(id=...) walks the whole page every time.
+    pages: dict[str, dict[str, Any]] = {}
     for conv in document["conventions"]:
         for stance in conv["stances"]:
             for evidence in stance["evidence"]:
                 assert quote_at(raw[stance["agent"]], Evidence(evidence["line"], evidence["quote"])), evidence
                 page, anchor = evidence["page"].split("#")
-                soup = pages.setdefault(page, BeautifulSoup((html / page).read_text("utf-8"), "html.parser"))
-                holder = soup.find(id=anchor)
+                if page not in pages:
+                    soup = BeautifulSoup((html / page).read_text("utf-8"), "html.parser")
+                    pages[page] = {str(node["id"]): node for node in soup.find_all(id=True)}
+                holder = pages[page].get(anchor)
                 assert holder is not None, evidence["page"]
                 if holder.name == "div" and holder.select_one("pre"):
                     assert evidence["quote"] in holder.get_text(), evidence
@@ -98,16 +108,17 @@ def test_every_published_quote_is_at_its_line_and_its_anchor_is_on_the_page(html
 
 def test_the_matrix_cells_are_the_published_stances(html: Path, document: dict) -> None:
     table = BeautifulSoup((html / "guides/conventions.html").read_text("utf-8"), "html.parser").select_one(
-        "table.kb-matrix")
-    rows = {tr.select_one("th[scope=row]").get_text(): tr for tr in table.select("tbody tr")}
-    assert list(rows) == [c["id"] for c in document["conventions"]]
-    for conv in document["conventions"]:
-        row = rows[conv["id"]]
+        "table.kb-matrix"
+    )
+    rows = table.select("tbody tr")
+    assert [tr.select_one("th[scope=row]").get_text() for tr in rows] == [c["id"] for c in document["conventions"]]
+    columns = {slug: matrix_cells(table, slug) for slug in SLUGS}
+    for number, conv in enumerate(document["conventions"]):
         for slug in SLUGS:
-            shown = sorted(a["class"][1].removeprefix("kb-") for a in row.select(f"td[data-agent='{slug}'] a"))
+            shown = sorted(a["class"][1].removeprefix("kb-") for a in columns[slug][number].select("a"))
             expected = sorted(s["stance"] for s in conv["stances"] if s["agent"] == slug)
             assert shown == expected, (conv["id"], slug)
-        assert ("data-disputed" in row.attrs) == any(s["stance"] == "contradicts" for s in conv["stances"])
+        assert ("data-disputed" in rows[number].attrs) == any(s["stance"] == "contradicts" for s in conv["stances"])
     assert table.find_previous("form", class_="kb-matrix-filters").select("select[data-kb-filter]")
 
 
@@ -115,7 +126,7 @@ def test_the_matrix_cells_are_the_published_stances(html: Path, document: dict) 
 def test_every_agent_page_lists_its_stances_with_evidence(html: Path, document: dict, slug: str) -> None:
     page = BeautifulSoup((html / "agents" / f"{slug}.html").read_text("utf-8"), "html.parser")
     section = page.find("section", id="conventions")
-    listed = [li.select_one("code").get_text() for li in section.select("ul.kb-agent-stances > li")]
+    listed = [li.select_one("strong").get_text() for li in section.select("ul.kb-agent-stances > li")]
     expected = [c["id"] for c in document["conventions"] if any(s["agent"] == slug for s in c["stances"])]
     assert sorted(listed) == sorted(expected)
     for link in section.select("a.kb-evidence-line"):
@@ -144,8 +155,10 @@ def test_the_example_stance_on_the_conventions_page_is_a_real_one(document: dict
 def test_the_accuracy_page_shows_the_measured_precision_and_recall(html: Path, document: dict) -> None:
     page = BeautifulSoup((html / "guides/detection.html").read_text("utf-8"), "html.parser")
     precision_table, recall_table = page.select("table.kb-accuracy")
-    rows = {tr.select("td")[0].get_text(): [td.get_text() for td in tr.select("td")]
-            for tr in precision_table.select("tbody tr")}
+    rows = {
+        tr.select("td")[0].get_text(): [td.get_text() for td in tr.select("td")]
+        for tr in precision_table.select("tbody tr")
+    }
     review = load_detection_review(ROOT / "guides" / "detection-review.toml")
     scores = precision(review, RULEBOOK)
     for kind, score in scores.items():
@@ -154,7 +167,11 @@ def test_the_accuracy_page_shows_the_measured_precision_and_recall(html: Path, d
         assert score.ratio is None or score.ratio >= 0.9, kind
     found = recall(s for c in document["conventions"] for s in c["stances"])
     assert [td.get_text() for td in recall_table.select("tbody tr")[-1].select("td")] == [
-        "all", str(found["all"].total), str(found["all"].hits), f"{found['all'].ratio:.0%}"]
+        "all",
+        str(found["all"].total),
+        str(found["all"].hits),
+        f"{found['all'].ratio:.0%}",
+    ]
     # The page's first sentence says "nineteen times in twenty" and "about two thirds".
     measured = [s for s in scores.values() if s.total]
     assert sum(s.hits for s in measured) / sum(s.total for s in measured) >= 0.95

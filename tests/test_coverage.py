@@ -21,10 +21,12 @@ def _guidance_sections(page: BeautifulSoup) -> dict[str, Tag]:
     found = {}
     for section in page.find("article").find_all("section"):
         own = [
-            child for child in section.find_all(recursive=False)
+            child
+            for child in section.find_all(recursive=False)
             if child.name not in ("section", "h1", "h2", "h3", "h4", "h5", "h6", "span")
             and "kb-backlinks" not in (child.get("class") or [])
             and "kb-agent-card" not in (child.get("class") or [])
+            and "kb-agent-conventions" not in (child.get("class") or [])
         ]
         heading = section.find(["h1", "h2", "h3", "h4"], recursive=False)
         if own and heading and heading.name != "h1":
@@ -41,7 +43,8 @@ def test_every_section_with_guidance_is_covered_by_a_guide(html: Path, slug: str
     page = BeautifulSoup((html / "agents" / f"{slug}.html").read_text("utf-8"), "html.parser")
     excluded = EXCLUSIONS.get(slug, {})
     uncovered = [
-        anchor for anchor, section in _guidance_sections(page).items()
+        anchor
+        for anchor, section in _guidance_sections(page).items()
         if not _covered(section) and anchor not in excluded
     ]
     assert uncovered == [], f"no guide links to these sections of {slug}: {uncovered}"

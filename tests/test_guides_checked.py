@@ -20,9 +20,9 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from sitebuild import ROOT
+from sitebuild import ROOT, TOPIC_GUIDES
 
-GUIDES = sorted(p.stem for p in (ROOT / "guides").glob("*.md") if p.stem not in ("index", "conventions"))
+GUIDES = TOPIC_GUIDES
 
 BLOCK = re.compile(
     r"^:::\{admonition\} Checked on (?P<date>\d{4}-\d{2}-\d{2})\n"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 from pydantic import ValidationError
-from sitebuild import ROOT
+from sitebuild import ROOT, TOPIC_GUIDES
 
-GUIDES = sorted(p for p in (ROOT / "guides").glob("*.md") if p.stem not in ("index", "conventions"))
+GUIDES = [ROOT / "guides" / f"{stem}.md" for stem in TOPIC_GUIDES]
 AGENTS = sorted((ROOT / "agents" / "definitions").glob("*.md"))
 _md = MarkdownIt("commonmark")
 
@@ -171,18 +171,28 @@ def test_the_reference_service_accepts_every_owasp_argon2id_minimum(memory_kib: 
     from reference_api.settings import Settings
 
     try:
-        Settings(environment="test", jwt_secret=TEST_SECRET, argon2_memory_kib=memory_kib, argon2_time_cost=time_cost,
-                 argon2_parallelism=1)
+        Settings(
+            environment="test",
+            jwt_secret=TEST_SECRET,
+            argon2_memory_kib=memory_kib,
+            argon2_time_cost=time_cost,
+            argon2_parallelism=1,
+        )
     except ValidationError as exc:
         pytest.fail(f"m={memory_kib} t={time_cost} refused: {exc.errors()[0]['msg']}")
 
 
 @pytest.mark.parametrize(("memory_kib", "time_cost"), [(47103, 1), (19455, 2), (12288, 2), (7168, 4), (6144, 9)])
-def test_the_reference_service_refuses_argon2id_settings_below_every_owasp_minimum(memory_kib: int,
-                                                                                   time_cost: int) -> None:
+def test_the_reference_service_refuses_argon2id_settings_below_every_owasp_minimum(
+    memory_kib: int, time_cost: int
+) -> None:
     from reference_api.settings import Settings
 
     with pytest.raises(ValidationError, match=r"below every Argon2id setting|greater than or equal to 7168"):
-        Settings(environment="test", jwt_secret=TEST_SECRET, argon2_memory_kib=memory_kib, argon2_time_cost=time_cost,
-                 argon2_parallelism=1)
-
+        Settings(
+            environment="test",
+            jwt_secret=TEST_SECRET,
+            argon2_memory_kib=memory_kib,
+            argon2_time_cost=time_cost,
+            argon2_parallelism=1,
+        )

@@ -107,7 +107,9 @@ def test_ruleset_loads_and_passes_the_reference_service(tmp_path: Path) -> None:
     spec = ROOT / "api-examples" / "openapi.json"
     result = subprocess.run(
         [*spectral.spectral_command(), "lint", "-r", str(ruleset), "-f", "json", "--quiet", str(spec)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout or "[]") == []
@@ -162,8 +164,9 @@ def test_detect_on_a_small_agent(tmp_path: Path) -> None:
 
 def test_a_stronger_stance_hides_a_mention_on_the_same_line(tmp_path: Path) -> None:
     agent = tmp_path / "refresh.md"
-    agent.write_text("---\nname: r\ndescription: d\n---\nUse refresh tokens, and rotate refresh tokens on use.\n",
-                     "utf-8")
+    agent.write_text(
+        "---\nname: r\ndescription: d\n---\nUse refresh tokens, and rotate refresh tokens on use.\n", "utf-8"
+    )
     found = detect(load_definition(agent), RULEBOOK.rules)
     assert [d.rule.full_id for d in found] == ["AUTH-ROTATE-REFRESH-TOKENS/states-refresh-token-rotation"]
 
@@ -207,8 +210,7 @@ def test_missing_examples_are_reported_at_their_line(tmp_path: Path) -> None:
 def test_unusable_rules_are_reported_at_their_line(tmp_path: Path, rule_yaml: str, error: str) -> None:
     folder = _rulebook_with(
         tmp_path,
-        "  - id: bad\n    stance: states\n    message: m\n" + rule_yaml
-        + "    examples: {fires: [a], silent: [b]}\n",
+        "  - id: bad\n    stance: states\n    message: m\n" + rule_yaml + "    examples: {fires: [a], silent: [b]}\n",
     )
     with pytest.raises(RulebookError, match=rf"errors\.yaml:5: .*{error}"):
         validate_rulebook(load_rulebook(folder))

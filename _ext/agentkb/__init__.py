@@ -17,24 +17,52 @@ __version__ = "0.1.0"
 
 def setup(app: Sphinx) -> dict[str, Any]:
     from . import (
+        a11y,
         accuracy,
         agent_spec,
+        assets,
+        buildtimes,
         cards,
         checker_docs,
         conventions,
         evidence,
+        guide_index,
         ingest,
         lexers,
         links,
         llms,
+        load_figures,
         matrix,
+        page_source,
+        pagefind,
         published,
         search,
         verification,
     )
 
-    concerns = (ingest, cards, links, lexers, conventions, evidence, matrix, published, agent_spec, verification,
-                search, llms, checker_docs, accuracy)
+    concerns = (
+        ingest,
+        cards,
+        links,
+        lexers,
+        conventions,
+        evidence,
+        matrix,
+        published,
+        agent_spec,
+        verification,
+        search,
+        llms,
+        checker_docs,
+        accuracy,
+        pagefind,
+        a11y,
+        assets,
+        page_source,
+        guide_index,
+        buildtimes,
+        load_figures,
+    )
     for concern in concerns:
         concern.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -128,8 +128,10 @@ def check(args: argparse.Namespace) -> int:
         try:
             from .convention_findings import convention_findings
         except ImportError as exc:
-            print(f"agentkb check: error: --conventions needs agentkb[conventions] ({exc.name} is missing)",
-                  file=sys.stderr)
+            print(
+                f"agentkb check: error: --conventions needs agentkb[conventions] ({exc.name} is missing)",
+                file=sys.stderr,
+            )
             return 2
         conventions, notes = convention_findings(definitions)
         warnings += sum(finding.stance == "contradicts" for finding in conventions)
@@ -151,8 +153,10 @@ def check(args: argparse.Namespace) -> int:
             print(finding)
         for convention in conventions:
             print(convention.text())
-        print(f"{_plural(len(files), 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-              + (f"; {_plural(len(conventions), 'convention finding')}" if args.conventions else ""))
+        print(
+            f"{_plural(len(files), 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+            + (f"; {_plural(len(conventions), 'convention finding')}" if args.conventions else "")
+        )
     return 1 if errors or (args.strict and warnings) else 0
 
 

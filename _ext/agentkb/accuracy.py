@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -30,9 +31,11 @@ class DetectionAccuracyDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         review = Path(self.env.srcdir) / self.config.agentkb_detection_review
         if not review.is_file():
-            raise self.error(f"no detection review at {self.config.agentkb_detection_review} "
-                             "(the agentkb_detection_review setting)")
-        self.env.domains["kb"].note_aggregate(self.env.docname)
+            raise self.error(
+                f"no detection review at {self.config.agentkb_detection_review} (the agentkb_detection_review setting)"
+            )
+        domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
+        domain.note_aggregate(self.env.docname)
         self.env.note_dependency(str(review))
         return [AccuracyPlaceholder()]
 
@@ -49,8 +52,10 @@ def accuracy_nodes(app: Sphinx) -> list[nodes.Node]:
     files = {e["file"] for e in entries}
     precision_table = tables.table(
         ["Rule kind", "Active rules", "Detections reviewed", "Judged correct", "Precision"],
-        [tables.row([kind, rules[kind], by_kind[kind].total, by_kind[kind].hits, _percent(by_kind[kind].ratio)])
-         for kind in RULE_KINDS],
+        [
+            tables.row([kind, rules[kind], by_kind[kind].total, by_kind[kind].hits, _percent(by_kind[kind].ratio)])
+            for kind in RULE_KINDS
+        ],
         classes=["kb-accuracy"],
     )
     document = conventions_document(app.env)
@@ -58,16 +63,21 @@ def accuracy_nodes(app: Sphinx) -> list[nodes.Node]:
     scores = recall(s for conv in document["conventions"] for s in conv["stances"])
     recall_table = tables.table(
         ["Reviewed stance", "Reviewed", "Also found by a rule", "Recall"],
-        [tables.row([kind, scores[kind].total, scores[kind].hits, _percent(scores[kind].ratio)])
-         for kind in (*STANCES, "all")],
+        [
+            tables.row([kind, scores[kind].total, scores[kind].hits, _percent(scores[kind].ratio)])
+            for kind in (*STANCES, "all")
+        ],
         classes=["kb-accuracy"],
     )
     return [
-        nodes.paragraph("", f"Precision: {len(entries)} detections reviewed by hand in {len(files)} agent files "
-                            "of a public catalogue."),
+        nodes.paragraph(
+            "",
+            f"Precision: {len(entries)} detections reviewed by hand in {len(files)} agent files of a public catalogue.",
+        ),
         precision_table,
-        nodes.paragraph("", f"Recall: the stances reviewed by hand on {len(reviewed_agents)} agents "
-                            f"({', '.join(reviewed_agents)})."),
+        nodes.paragraph(
+            "", f"Recall: the stances reviewed by hand on {len(reviewed_agents)} agents ({', '.join(reviewed_agents)})."
+        ),
         recall_table,
     ]
 

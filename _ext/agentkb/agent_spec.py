@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from docutils import nodes
 from docutils.parsers.rst import directives
-from docutils.statemachine import StringList, ViewList
+from docutils.statemachine import StringList
 from openapi_spec_validator import validate
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
@@ -53,7 +53,8 @@ class AgentSpec:
     def missing_refs(self) -> list[str]:
         schemas = self.document.get("components", {}).get("schemas", {})
         return sorted(
-            ref for ref in _refs(self.document)
+            ref
+            for ref in _refs(self.document)
             if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] not in schemas
         )
 
@@ -122,11 +123,12 @@ def _json_examples_only(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def render_openapi(directive: SphinxDirective, document: dict[str, Any], source: str,
-                   line: int, *, index: bool) -> list[nodes.Node]:
+def render_openapi(
+    directive: SphinxDirective, document: dict[str, Any], source: str, line: int, *, index: bool
+) -> list[nodes.Node]:
     """sphinxcontrib-openapi's httpdomain rendering of a document held in memory."""
     renderer = HttpdomainRenderer(directive.state, {"examples": True})
-    lines = ViewList()
+    lines: StringList = StringList()
     for text in renderer.render_restructuredtext_markup(_json_examples_only(document)):
         lines.append(text, source, line)
         if text.startswith(".. http:") and not index:
@@ -142,8 +144,7 @@ class AgentOpenApiDirective(_SpecDirective):
 
     def run(self) -> list[nodes.Node]:
         spec = self.spec()
-        return render_openapi(self, spec.renderable(), str(spec.agent.definition.path),
-                              spec.line, index=False)
+        return render_openapi(self, spec.renderable(), str(spec.agent.definition.path), spec.line, index=False)
 
 
 class ServiceOpenApiDirective(SphinxDirective):
@@ -164,7 +165,13 @@ class ServiceOpenApiDirective(SphinxDirective):
                 paths[path] = ops
         if not paths:
             raise self.error(f"{relpath} has no operation tagged {tag!r}")
-        return render_openapi(self, {**document, "paths": paths}, abspath, 1, index=True)
+        rendered = render_openapi(self, {**document, "paths": paths}, abspath, 1, index=True)
+        # tests/service/test_openapi_examples.py sends every request example shown here and
+        # compares the answer with the success example shown; the badge says so.
+        for container in rendered:
+            for block in container.findall(nodes.literal_block):
+                block["kb_replayed"] = True
+        return rendered
 
 
 def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -193,8 +200,11 @@ def comparison_markdown(spec: AgentSpec, service: dict[str, Any]) -> str:
     rows = ["| Operation | The agent's document | The reference service |", "|---|---|---|"]
     for key, op in sorted(_operations(spec.document).items()):
         theirs = ours.get(key)
-        rows.append(f"| `{key[0]} {key[1]}` | {table_cell(op.get('summary', ''))} | "
-                    + (table_cell(theirs.get("summary", "")) if theirs else "not provided") + " |")
+        rows.append(
+            f"| `{key[0]} {key[1]}` | {table_cell(op.get('summary', ''))} | "
+            + (table_cell(theirs.get("summary", "")) if theirs else "not provided")
+            + " |"
+        )
         agent_params, service_params = _params(op), _params(theirs or {})
         for name in sorted(agent_params.keys() | service_params.keys()):
             rows.append(
@@ -215,9 +225,7 @@ class AgentOpenApiReportDirective(_SpecDirective):
     def run(self) -> list[nodes.Node]:
         spec = self.spec()
         error = spec.validation_error()
-        anchor = next(
-            (s.anchor for s in reversed(spec.agent.sections) if s.line <= spec.line), ""
-        )
+        anchor = next((s.anchor for s in reversed(spec.agent.sections) if s.line <= spec.line), "")
         lines = [
             f"Extracted from {{kb:agent}}`{spec.agent.slug}#{anchor}`, "
             f"line {spec.line} of {inline_code(spec.agent.definition.path.name)}.",

@@ -19,9 +19,13 @@ class ConformanceError(LocatedError):
 
 def _convention_marker(decorator: ast.expr) -> ast.Call | None:
     # pytest.mark.convention("ID")
-    if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
-            and decorator.func.attr == "convention" and isinstance(decorator.func.value, ast.Attribute)
-            and decorator.func.value.attr == "mark"):
+    if (
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr == "convention"
+        and isinstance(decorator.func.value, ast.Attribute)
+        and decorator.func.value.attr == "mark"
+    ):
         return decorator
     return None
 
@@ -38,8 +42,11 @@ def conformance_tests(path: Path, label: str | None = None) -> dict[str, str]:
             marker = _convention_marker(decorator)
             if marker is None:
                 continue
-            if len(marker.args) != 1 or not isinstance(marker.args[0], ast.Constant) \
-                    or not isinstance(marker.args[0].value, str):
+            if (
+                len(marker.args) != 1
+                or not isinstance(marker.args[0], ast.Constant)
+                or not isinstance(marker.args[0].value, str)
+            ):
                 raise ConformanceError(path, marker.lineno, "the convention marker takes one ID, as a string")
             conv_id = marker.args[0].value
             if conv_id in found:

@@ -32,26 +32,34 @@ class ConventionFinding:
     url: str
 
     def text(self) -> str:
-        return (f"{self.path}:{self.line}: {self.convention} ({self.level}) {self.stance}: {self.message} "
-                f"[{self.rule}] “{self.quote}” {self.url}")
+        return (
+            f"{self.path}:{self.line}: {self.convention} ({self.level}) {self.stance}: {self.message} "
+            f"[{self.rule}] “{self.quote}” {self.url}"
+        )
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def _finding(definition: AgentDefinition, detection: Detection, rulebook: Rulebook,
-             base_url: str) -> ConventionFinding:
+def _finding(definition: AgentDefinition, detection: Detection, rulebook: Rulebook, base_url: str) -> ConventionFinding:
     conv = rulebook.get(detection.rule.convention)
     assert conv is not None  # a rule belongs to a convention of its rulebook
     return ConventionFinding(
-        path=str(definition.path), line=detection.line, convention=conv.id, level=conv.level,
-        stance=detection.rule.stance, rule=detection.rule.full_id, message=detection.rule.message,
-        quote=detection.quote, url=conv.permalink(base_url),
+        path=str(definition.path),
+        line=detection.line,
+        convention=conv.id,
+        level=conv.level,
+        stance=detection.rule.stance,
+        rule=detection.rule.full_id,
+        message=detection.rule.message,
+        quote=detection.quote,
+        url=conv.permalink(base_url),
     )
 
 
-def convention_findings(definitions: Iterable[AgentDefinition], rulebook: Rulebook | None = None,
-                        base_url: str = SITE_URL) -> tuple[list[ConventionFinding], list[str]]:
+def convention_findings(
+    definitions: Iterable[AgentDefinition], rulebook: Rulebook | None = None, base_url: str = SITE_URL
+) -> tuple[list[ConventionFinding], list[str]]:
     """The findings for every file, in file and line order, and notes on what could not run."""
     rulebook = rulebook or default_rulebook()
     definitions = list(definitions)
@@ -72,5 +80,7 @@ def convention_findings(definitions: Iterable[AgentDefinition], rulebook: Rulebo
 
 def summary(findings: list[ConventionFinding], files: int) -> str:
     contradictions = sum(f.stance == "contradicts" for f in findings)
-    return (f"{files} files checked against the conventions: {len(findings)} findings, "
-            f"{contradictions} contradicting a convention")
+    return (
+        f"{files} files checked against the conventions: {len(findings)} findings, "
+        f"{contradictions} contradicting a convention"
+    )

@@ -32,7 +32,7 @@ from sphinx.util.nodes import make_refnode
 
 from .conformance import ConformanceError, conformance_tests
 from .evidence import STANCE_SYMBOLS, evidence_reference, stances_of
-from .ingest import Agent, catalog
+from .ingest import SIDECAR_SUFFIXES, Agent, catalog
 from .published import conventions_document
 from .rulebook import STANCES, Convention, Rule
 from .stances import Evidence
@@ -62,13 +62,19 @@ def check_target(env: BuildEnvironment, target: str, location: Any) -> Agent | N
     slug, _, anchor = target.partition("#")
     agent = catalog(env).by_slug(slug)
     if agent is None:
-        logger.warning("unknown agent %r in %r", slug, target, location=location,
-                       type="agentkb", subtype="agent-ref")
+        logger.warning("unknown agent %r in %r", slug, target, location=location, type="agentkb", subtype="agent-ref")
         return None
     if anchor and agent.section(anchor) is None:
         known = ", ".join(s.anchor for s in agent.sections)
-        logger.warning("agent %r has no section %r; its sections are: %s", slug, anchor, known,
-                       location=location, type="agentkb", subtype="agent-ref")
+        logger.warning(
+            "agent %r has no section %r; its sections are: %s",
+            slug,
+            anchor,
+            known,
+            location=location,
+            type="agentkb",
+            subtype="agent-ref",
+        )
         return None
     return agent
 
@@ -90,9 +96,14 @@ class ConventionDirective(ObjectDescription[str]):
         conv = self.convention
         signode += addnodes.desc_name(sig, sig)
         if conv is None:
-            logger.warning("convention %s is not in the rulebook; add it to _ext/agentkb/rulebook/%s.yaml",
-                           sig, self.env.docname.rpartition("/")[2], location=self.get_location(),
-                           type="agentkb", subtype="convention")
+            logger.warning(
+                "convention %s is not in the rulebook; add it to _ext/agentkb/rulebook/%s.yaml",
+                sig,
+                self.env.docname.rpartition("/")[2],
+                location=self.get_location(),
+                type="agentkb",
+                subtype="convention",
+            )
             return sig
         signode += nodes.Text(" ")
         signode += nodes.inline("", conv.level, classes=["kb-level", f"kb-level-{conv.level.lower()}"])
@@ -108,8 +119,15 @@ class ConventionDirective(ObjectDescription[str]):
         self.indexnode["entries"].append(("pair", f"conventions; {conv.title}", conv.anchor, "", None))
         self.env.note_dependency(str(conv.path))
         if conv.guide != self.env.docname:
-            logger.warning("convention %s belongs to %s (rulebook %s), not to this page", name, conv.guide,
-                           conv.path.name, location=self.get_location(), type="agentkb", subtype="convention")
+            logger.warning(
+                "convention %s belongs to %s (rulebook %s), not to this page",
+                name,
+                conv.guide,
+                conv.path.name,
+                location=self.get_location(),
+                type="agentkb",
+                subtype="convention",
+            )
         domain: KnowledgeBaseDomain = self.env.domains["kb"]  # type: ignore[assignment]
         domain.add_convention(Placement(name, self.env.docname, conv.anchor), location=self.get_location())
 
@@ -149,12 +167,14 @@ def _rules_list(rules: Iterable[Rule]) -> nodes.bullet_list:
 class AgentSectionRole(XRefRole):
     """``{kb:agent}`slug#anchor``` or ``{kb:agent}`text <slug#anchor>```."""
 
-    def result_nodes(self, document: nodes.document, env: BuildEnvironment, node: nodes.Element,
-                     is_ref: bool) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+    def result_nodes(
+        self, document: nodes.document, env: BuildEnvironment, node: nodes.Element, is_ref: bool
+    ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         target = node["reftarget"]
         if check_target(env, target, node):
             section = _enclosing_id(node, document)
-            env.domains["kb"].add_agent_link(target, AgentLink(env.docname, section, ""))
+            domain: KnowledgeBaseDomain = env.domains["kb"]  # type: ignore[assignment]
+            domain.add_agent_link(target, AgentLink(env.docname, section, ""))
         return [node], []
 
 
@@ -178,8 +198,14 @@ class KnowledgeBaseDomain(Domain):
     directives = {"convention": ConventionDirective}
     roles = {"conv": XRefRole(), "agent": AgentSectionRole()}
     #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page changes.
-    initial_data: dict[str, Any] = {"conventions": {}, "agent_links": {}, "aggregate_docs": {}}
-    data_version = 3
+    #: "agent_fingerprints": agent page -> the fingerprint of its files when it was read.
+    initial_data = {
+        "conventions": {},
+        "agent_links": {},
+        "aggregate_docs": {},
+        "agent_fingerprints": {},
+    }
+    data_version = 4
 
     @property
     def conventions(self) -> dict[str, Placement]:
@@ -195,8 +221,14 @@ class KnowledgeBaseDomain(Domain):
     def add_convention(self, placement: Placement, location: Any) -> None:
         other = self.conventions.get(placement.id)
         if other and other.docname != placement.docname:
-            logger.warning("convention %s is also set out in %s", placement.id, other.docname,
-                           location=location, type="agentkb", subtype="convention")
+            logger.warning(
+                "convention %s is also set out in %s",
+                placement.id,
+                other.docname,
+                location=location,
+                type="agentkb",
+                subtype="convention",
+            )
         self.conventions[placement.id] = placement
 
     def add_agent_link(self, target: str, link: AgentLink) -> None:
@@ -207,13 +239,20 @@ class KnowledgeBaseDomain(Domain):
     def links_to(self, slug: str, anchor: str) -> list[AgentLink]:
         return self.agent_links.get(f"{slug}#{anchor}", [])
 
+    def note_agent(self, docname: str, fingerprint: str) -> None:
+        self.data["agent_fingerprints"][docname] = fingerprint
+
     def clear_doc(self, docname: str) -> None:
         self.data["aggregate_docs"].pop(docname, None)
+        self.data["agent_fingerprints"].pop(docname, None)
         for key, placement in list(self.conventions.items()):
             if placement.docname == docname:
                 del self.conventions[key]
         for target, links in list(self.agent_links.items()):
             kept = [link for link in links if link.docname != docname]
+            if len(kept) != len(links):
+                # The agent page shows this link beside its section: rewrite it (on_env_get_updated).
+                build_state(self.env).unlinked_agents.add(target.partition("#")[0])
             if kept:
                 self.agent_links[target] = kept
             else:
@@ -223,6 +262,9 @@ class KnowledgeBaseDomain(Domain):
         for docname in otherdata["aggregate_docs"]:
             if docname in docnames:
                 self.note_aggregate(docname)
+        for docname, fingerprint in otherdata["agent_fingerprints"].items():
+            if docname in docnames:
+                self.note_agent(docname, fingerprint)
         for key, placement in otherdata["conventions"].items():
             if placement.docname in docnames:
                 self.conventions[key] = placement
@@ -231,8 +273,16 @@ class KnowledgeBaseDomain(Domain):
                 if link.docname in docnames:
                     self.add_agent_link(target, link)
 
-    def resolve_xref(self, env: BuildEnvironment, fromdocname: str, builder: Builder, typ: str,
-                     target: str, node: pending_xref, contnode: nodes.Element) -> nodes.reference | None:
+    def resolve_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        typ: str,
+        target: str,
+        node: pending_xref,
+        contnode: nodes.Element,
+    ) -> nodes.reference | None:
         if typ == "agent":
             slug, _, anchor = target.partition("#")
             agent = catalog(env).by_slug(slug)
@@ -248,13 +298,20 @@ class KnowledgeBaseDomain(Domain):
             conv = build_state(env).rulebook.get(target)
             if placement is None or conv is None:
                 return None
-            return make_refnode(builder, fromdocname, placement.docname, placement.anchor, contnode,
-                                f"{conv.id}: {conv.title}")
+            return make_refnode(
+                builder, fromdocname, placement.docname, placement.anchor, contnode, f"{conv.id}: {conv.title}"
+            )
         return None
 
-    def resolve_any_xref(self, env: BuildEnvironment, fromdocname: str, builder: Builder,
-                         target: str, node: pending_xref, contnode: nodes.Element
-                         ) -> list[tuple[str, nodes.reference]]:
+    def resolve_any_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        target: str,
+        node: pending_xref,
+        contnode: nodes.Element,
+    ) -> list[tuple[str, nodes.reference]]:
         found = self.resolve_xref(env, fromdocname, builder, "conv", target, node, contnode)
         return [("kb:conv", found)] if found else []
 
@@ -328,14 +385,27 @@ def _backlinks(app: Sphinx, doctree: nodes.document, docname: str, agent: Agent)
             continue
         para = nodes.paragraph(classes=["kb-backlinks"])
         para += nodes.inline("", "Covered in: ", classes=["kb-backlinks-label"])
-        for index, link in enumerate(sorted(links)):
+        # One entry per page, its conventions in brackets: a section can bear on many.
+        by_page: dict[str, list[AgentLink]] = {}
+        for link in sorted(links):
+            by_page.setdefault(link.docname, []).append(link)
+        for index, (page, page_links) in enumerate(sorted(by_page.items())):
             if index:
                 para += nodes.Text(" · ")
-            title = app.env.titles[link.docname].astext() if link.docname in app.env.titles else link.docname
-            text = f"{link.label} ({title})" if link.label else title
-            para += _link(app.builder, docname, link.docname, link.anchor, text)
+            title = app.env.titles[page].astext() if page in app.env.titles else page
+            plain = next((link for link in page_links if not link.label), None)
+            para += _link(app.builder, docname, page, plain.anchor if plain else "", title)
+            labelled = [link for link in page_links if link.label]
+            if labelled:
+                para += nodes.Text(" (")
+                for number, link in enumerate(labelled):
+                    if number:
+                        para += nodes.Text(", ")
+                    para += _link(app.builder, docname, link.docname, link.anchor, link.label)
+                para += nodes.Text(")")
         title_node = section.next_node(nodes.title)
-        section.insert(section.index(title_node) + 1, para)
+        if title_node is not None:
+            section.insert(section.index(title_node) + 1, para)
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -346,33 +416,78 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         _backlinks(app, doctree, docname, agent)
 
 
-def on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
-                        removed: set[str]) -> list[str]:
+def on_env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
     """Re-read the pages that list every agent when an agent comes, goes or changes.
 
     What else depends on other pages (stances in the guides, back-links on the agent
     pages, the matrix) is filled in when a page is written: see on_env_get_updated.
     """
-    touched = added | changed | removed
+    cat = catalog(env)
+    sidecars = new_sidecars(env) - added - changed
+    # An agent page may be re-read for a reason of its own (a missing image it shows): it
+    # only counts as changed for the other pages when its file or its sidecars did.
+    known = env.domains["kb"].data["agent_fingerprints"]
+    unchanged = {d for d in changed & cat.docnames if known.get(d) == cat.by_docname(d).fingerprint}  # type: ignore[union-attr]
+    touched = (added | changed | removed | sidecars) - unchanged
     build_state(env).touched_docs = touched
-    agent_docs = {a.docname for a in catalog(env).agents} | removed
+    agent_docs = cat.docnames | removed
     if not touched & agent_docs:
         return []
-    return sorted(set(env.domains["kb"].data["aggregate_docs"]) & env.found_docs)
+    return sorted(sidecars | (set(env.domains["kb"].data["aggregate_docs"]) & env.found_docs))
+
+
+def new_sidecars(env: BuildEnvironment) -> set[str]:
+    """Agent pages whose stances or samples sidecar appeared since they were read.
+
+    A page depends on a sidecar only when it exists (Sphinx re-reads a page with a
+    missing dependency at every build), so a new one is noticed here.
+    """
+    found = set()
+    for agent in catalog(env).agents:
+        deps = env.dependencies.get(agent.docname)
+        if deps is None:
+            continue
+        path = agent.definition.path
+        for sidecar in (path.with_name(path.stem + suffix) for suffix in SIDECAR_SUFFIXES):
+            if sidecar.is_file() and env.srcdir / sidecar not in deps:
+                found.add(agent.docname)
+    return found
 
 
 def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Rewrite, without re-reading, the pages that show what changed pages say."""
-    touched = build_state(env).touched_docs
+    """Rewrite, without re-reading, the pages that show what changed pages say.
+
+    - the pages that summarise every agent, whatever changed;
+    - the guides (each convention lists its agents' stances) when an agent changed;
+    - when another page changed, the agent pages whose back-links it may change: the
+      agents it links to (before or after the change), and those that take a stance on a
+      convention it sets out.
+    """
+    state = build_state(env)
+    touched = state.touched_docs
     if not touched:
         return []
     domain: KnowledgeBaseDomain = env.domains["kb"]  # type: ignore[assignment]
-    agent_docs = {a.docname for a in catalog(env).agents}
+    cat = catalog(env)
+    agent_docs = cat.docnames
     pages = set(domain.data["aggregate_docs"])
     if touched & agent_docs or touched - env.found_docs:
         pages |= {placement.docname for placement in domain.conventions.values()}
-    if touched - agent_docs:
-        pages |= agent_docs
+    others = touched - agent_docs
+    if others:
+        slugs = set(state.unlinked_agents)
+        for target, links in domain.agent_links.items():
+            if any(link.docname in others for link in links):
+                slugs.add(target.partition("#")[0])
+        convs = {c.id for c in state.rulebook if c.guide in others}
+        convs |= {p.id for p in domain.conventions.values() if p.docname in others}
+        if convs:
+            for record in conventions_document(env)["conventions"]:
+                if record["id"] in convs:
+                    slugs |= {s["agent"] for s in record["stances"]}
+        pages |= {agent.docname for slug in slugs if (agent := cat.by_slug(slug))}
     return sorted(pages & env.found_docs)
 
 
@@ -384,12 +499,24 @@ def on_builder_inited(app: Sphinx) -> None:
     try:
         build_state(app.env).service_tests = conformance_tests(path, app.config.agentkb_conformance_tests)
     except OSError as exc:
-        logger.warning("cannot read the service's conformance tests (agentkb_conformance_tests): %s: %s",
-                       exc.strerror, path, type="agentkb", subtype="conformance")
+        logger.warning(
+            "cannot read the service's conformance tests (agentkb_conformance_tests): %s: %s",
+            exc.strerror,
+            path,
+            type="agentkb",
+            subtype="conformance",
+        )
     except SyntaxError as exc:
         logger.warning("%s", exc.msg, location=f"{path}:{exc.lineno}", type="agentkb", subtype="conformance")
     except ConformanceError as exc:
         logger.warning("%s", exc.message, location=f"{exc.path}:{exc.line}", type="agentkb", subtype="conformance")
+
+
+def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    agent = catalog(app.env).by_docname(app.env.docname)
+    if agent is not None:
+        domain: KnowledgeBaseDomain = app.env.domains["kb"]  # type: ignore[assignment]
+        domain.note_agent(agent.docname, agent.fingerprint)
 
 
 def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
@@ -397,9 +524,15 @@ def on_env_check_consistency(app: Sphinx, env: BuildEnvironment) -> None:
     placed = env.domains["kb"].data["conventions"]
     for conv in build_state(env).rulebook:
         if conv.id not in placed and conv.guide in env.found_docs:
-            logger.warning("convention %s is in the rulebook but not on %s: add a {kb:convention} %s block",
-                           conv.id, conv.guide, conv.id, location=f"{conv.path}:{conv.line}",
-                           type="agentkb", subtype="convention")
+            logger.warning(
+                "convention %s is in the rulebook but not on %s: add a {kb:convention} %s block",
+                conv.id,
+                conv.guide,
+                conv.id,
+                location=f"{conv.path}:{conv.line}",
+                type="agentkb",
+                subtype="convention",
+            )
 
 
 def setup(app: Sphinx) -> None:
@@ -409,5 +542,6 @@ def setup(app: Sphinx) -> None:
     app.add_node(StancesPlaceholder)
     app.connect("env-check-consistency", on_env_check_consistency)
     app.connect("doctree-resolved", on_doctree_resolved)
+    app.connect("doctree-read", on_doctree_read)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("env-get-updated", on_env_get_updated)

@@ -66,25 +66,17 @@ def _split(path: Path, text: str) -> tuple[str, int, int]:
     """Return the front-matter text, the line it starts on, and the body's first line."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].rstrip("\r\n") != FENCE:
-        raise DefinitionError(
-            path, 1, "no YAML front matter: the file must start with a line '---'"
-        )
+        raise DefinitionError(path, 1, "no YAML front matter: the file must start with a line '---'")
     for index in range(1, len(lines)):
         if lines[index].rstrip("\r\n") == FENCE:
             return "".join(lines[1:index]), 2, index + 2
-    raise DefinitionError(
-        path, 1, "the front matter opened on line 1 is never closed with a line '---'"
-    )
+    raise DefinitionError(path, 1, "the front matter opened on line 1 is never closed with a line '---'")
 
 
 def _mapping_lines(node: yaml.Node, first_line: int) -> dict[str, int]:
     if not isinstance(node, yaml.MappingNode):
         return {}
-    return {
-        key.value: key.start_mark.line + first_line
-        for key, _ in node.value
-        if isinstance(key, yaml.ScalarNode)
-    }
+    return {key.value: key.start_mark.line + first_line for key, _ in node.value if isinstance(key, yaml.ScalarNode)}
 
 
 def _compose_and_construct(front: str, loader_class: type) -> tuple[yaml.Node | None, Any]:
@@ -138,7 +130,7 @@ def parse_definition(path: Path, raw: bytes) -> AgentDefinition:
     return AgentDefinition(
         path=path,
         meta=meta,
-        field_lines=_mapping_lines(node, front_line),
+        field_lines=_mapping_lines(node, front_line) if node is not None else {},
         body=body,
         body_start_line=body_line,
         raw=raw,

@@ -44,17 +44,37 @@ from .rulebook import CODE_LANGUAGES, Rule, Rulebook, RulebookError
 
 #: Fence languages whose samples the code rules read, and the language each counts as.
 FENCE_LANGUAGES = {
-    "python": "python", "py": "python", "python3": "python",
-    "javascript": "javascript", "js": "javascript", "jsx": "javascript", "mjs": "javascript",
-    "typescript": "typescript", "ts": "typescript", "tsx": "typescript",
+    "python": "python",
+    "py": "python",
+    "python3": "python",
+    "javascript": "javascript",
+    "js": "javascript",
+    "jsx": "javascript",
+    "mjs": "javascript",
+    "typescript": "typescript",
+    "ts": "typescript",
+    "tsx": "typescript",
 }
 #: The tree-sitter grammar a fence is parsed with, where it differs from its language.
 _GRAMMARS = {"tsx": "tsx"}
 #: Keys an ast-grep rule object may have at its top level (plus the Config form's keys).
-_AST_GREP_KEYS = frozenset({
-    "pattern", "kind", "regex", "nthChild", "range", "inside", "has", "precedes", "follows",
-    "all", "any", "not", "matches",
-})
+_AST_GREP_KEYS = frozenset(
+    {
+        "pattern",
+        "kind",
+        "regex",
+        "nthChild",
+        "range",
+        "inside",
+        "has",
+        "precedes",
+        "follows",
+        "all",
+        "any",
+        "not",
+        "matches",
+    }
+)
 _CONFIG_KEYS = frozenset({"rule", "constraints", "utils", "transform"})
 _TEXT_KEYS = frozenset({"pattern", "near", "within", "unless", "fences"})
 _STRONGER = ("states", "shows", "contradicts")
@@ -158,8 +178,9 @@ def _text_matcher(rule: Rule) -> _TextMatcher:
     if not isinstance(within, int) or isinstance(within, bool) or within < 0:
         raise ValueError("match.within must be a whole number of lines (0 = the same line)")
     fences = match.get("fences", [])
-    if "fences" in match and (not isinstance(fences, list) or not fences
-                              or not all(isinstance(name, str) for name in fences)):
+    if "fences" in match and (
+        not isinstance(fences, list) or not fences or not all(isinstance(name, str) for name in fences)
+    ):
         raise ValueError("match.fences is a list of fence languages, such as [toml] ('' for fences without one)")
     matcher = _TextMatcher(
         pattern=_regex(rule, "pattern", match.get("pattern")),
@@ -274,7 +295,8 @@ def _text_matches(matcher: _TextMatcher, body: _Body) -> Iterable[tuple[int, str
         if matcher.near or matcher.unless:
             if matcher.within and prose_set is not None:
                 window = [
-                    lines[i] for i in range(max(0, index - matcher.within), min(len(lines), index + matcher.within + 1))
+                    lines[i]
+                    for i in range(max(0, index - matcher.within), min(len(lines), index + matcher.within + 1))
                     if i in prose_set
                 ]
             else:
@@ -304,10 +326,7 @@ def _finish(detections: Iterable[Detection]) -> list[Detection]:
     for detection in sorted(detections, key=Detection.sort_key):
         unique.setdefault((detection.rule.full_id, detection.line), detection)
     stronger = {(d.convention, d.line) for d in unique.values() if d.stance in _STRONGER}
-    return [
-        d for d in unique.values()
-        if not (d.stance == "mentions" and (d.convention, d.line) in stronger)
-    ]
+    return [d for d in unique.values() if not (d.stance == "mentions" and (d.convention, d.line) in stronger)]
 
 
 def _raw_lines(definition: AgentDefinition) -> list[str]:

@@ -13,11 +13,14 @@ The decisions are :mod:`agentkb.stances`'s; this module renders them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.builders import Builder
 from sphinx.environment import BuildEnvironment
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -42,8 +45,15 @@ def stances_of(env: BuildEnvironment, agent: Agent) -> AgentStances:
     """The agent's stances, worked out once per build and process."""
     state = build_state(env)
     if agent.slug not in state.stances:
-        detections = detect(agent.definition, state.rulebook.active_rules)
-        state.stances[agent.slug] = agent_stances(agent.definition, state.rulebook, detections)
+
+        def compute() -> AgentStances:
+            detections = detect(agent.definition, state.rulebook.active_rules)
+            return agent_stances(agent.definition, state.rulebook, detections)
+
+        # Problems are exceptions, which do not pickle: those stances are worked out each time.
+        state.stances[agent.slug] = state.cache.get(
+            "stances", agent.fingerprint, compute, keep=lambda s: not s.problems
+        )
     return state.stances[agent.slug]
 
 
@@ -51,8 +61,9 @@ def line_anchor(line: int) -> str:
     return f"L{line}"
 
 
-def evidence_reference(builder: Builder, fromdocname: str, agent: Agent, evidence: Evidence,
-                       text: str | None = None) -> nodes.reference:
+def evidence_reference(
+    builder: Builder, fromdocname: str, agent: Agent, evidence: Evidence, text: str | None = None
+) -> nodes.reference:
     """A link to the cited line on the agent's page."""
     uri = builder.get_relative_uri(fromdocname, agent.docname) + "#" + line_anchor(evidence.line)
     ref = nodes.reference("", "", internal=True, refuri=uri, classes=["kb-evidence-line"])
@@ -62,28 +73,28 @@ def evidence_reference(builder: Builder, fromdocname: str, agent: Agent, evidenc
 
 
 def stance_badge(stance: Stance) -> nodes.inline:
-    source = "detected by a rule" if stance.source == "detected" else "reviewed"
-    badge = nodes.inline("", f"{STANCE_SYMBOLS[stance.stance]} {stance.stance}",
-                         classes=["kb-stance", f"kb-{stance.stance}", f"kb-{stance.source}"])
-    badge["title"] = f"{stance.stance} ({source}): {STANCE_MEANINGS[stance.stance]}"
-    return badge
+    return nodes.inline(
+        "",
+        f"{STANCE_SYMBOLS[stance.stance]} {stance.stance}",
+        classes=["kb-stance", f"kb-{stance.stance}", f"kb-{stance.source}"],
+    )
 
 
 def source_text(stance: Stance) -> str:
     if stance.source == "detected":
         return f"detected by rule {stance.rule}"
-    return f"reviewed; rule {stance.rule} agrees" if stance.rule else "reviewed"
+    # Which rule agrees is in conventions.json; the page only says that one does.
+    return "reviewed; a rule agrees" if stance.rule else "reviewed"
 
 
 def _quote_node(evidence: Evidence) -> nodes.inline:
-    # A literal: smart quotes would change the exact words being quoted.
-    return nodes.literal("", evidence.quote, classes=["kb-quote"])
+    # Smart quotes would change the exact words being quoted.
+    return nodes.inline("", evidence.quote, classes=["kb-quote"], support_smartquotes=False)
 
 
 # -- line anchors -------------------------------------------------------------------------
 
-_BLOCKS = (nodes.paragraph, nodes.literal_block, nodes.title, nodes.list_item, nodes.term,
-           nodes.row, nodes.line)
+_BLOCKS = (nodes.paragraph, nodes.literal_block, nodes.title, nodes.list_item, nodes.term, nodes.row, nodes.line)
 
 
 def _block_starts(doctree: nodes.document, first_line: int) -> list[tuple[int, nodes.Element]]:
@@ -94,8 +105,12 @@ def _block_starts(doctree: nodes.document, first_line: int) -> list[tuple[int, n
     """
     starts = []
     for node in doctree.findall(lambda n: isinstance(n, _BLOCKS)):
-        if (isinstance(node, nodes.Element) and isinstance(node.line, int) and node.line >= first_line
-                and not _in_card(node)):
+        if (
+            isinstance(node, nodes.Element)
+            and isinstance(node.line, int)
+            and node.line >= first_line
+            and not _in_card(node)
+        ):
             starts.append((node.line, node))
     starts.sort(key=lambda pair: pair[0])
     return starts
@@ -112,7 +127,7 @@ def _in_card(node: nodes.Node) -> bool:
 
 def _code_start(node: nodes.literal_block) -> int:
     """The raw-file line of a fenced block's first code line (MyST gives the fence's line)."""
-    return node.line + 1
+    return (node.line or 0) + 1
 
 
 def add_line_anchors(doctree: nodes.document, lines: set[int], first_line: int) -> None:
@@ -130,8 +145,19 @@ def add_line_anchors(doctree: nodes.document, lines: set[int], first_line: int) 
         if isinstance(holder, nodes.literal_block):
             offset = line - _code_start(holder) + 1
             if offset >= 1:
-                args = holder.setdefault("highlight_args", {})
+                args: dict[str, Any] = holder.setdefault("highlight_args", {})
                 args["hl_lines"] = sorted({*args.get("hl_lines", []), offset})
+
+
+class AgentTextAsWritten(SphinxTransform):
+    """An agent page shows the file's words as written: no smart quotes, which would
+    make the text differ from the quotes that cite it."""
+
+    default_priority = 500  # before SmartQuotes (750)
+
+    def apply(self, **kwargs: object) -> None:
+        if catalog(self.env).by_docname(self.env.docname) is not None:
+            self.document["support_smartquotes"] = False
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
@@ -157,29 +183,40 @@ class AgentConventionsDirective(SphinxDirective):
         if agent is None:
             raise self.error(f"no agent definition with the slug {self.arguments[0]!r}")
         rulebook = build_state(self.env).rulebook
-        for path in (*rulebook.files, sidecar_path(agent.definition.path)):
+        for path in rulebook.files:
             self.env.note_dependency(str(path))
+        # Sphinx re-reads a page whose dependency is missing, at every build: only an
+        # existing sidecar is one (a sidecar added later: see conventions.new_sidecars).
+        if (sidecar := sidecar_path(agent.definition.path)).exists():
+            self.env.note_dependency(str(sidecar))
         stances = stances_of(self.env, agent)
         for problem in stances.problems:
-            logger.warning("%s", problem.message, location=f"{problem.path}:{problem.line}",
-                           type="agentkb", subtype="evidence")
+            logger.warning(
+                "%s", problem.message, location=f"{problem.path}:{problem.line}", type="agentkb", subtype="evidence"
+            )
         intro = nodes.paragraph()
         if stances.reviewed:
-            intro += nodes.Text("A person reviewed this agent against every convention of the guides; "
-                                "a convention not listed here is one it is silent on. Rules that agree "
-                                "with the review are named.")
+            intro += nodes.Text(
+                "A person reviewed this agent against every convention of the guides; "
+                "a convention not listed here is one it is silent on. Rules that agree "
+                "with the review are named."
+            )
         else:
-            intro += nodes.Text("Nobody has reviewed this agent: these stances were detected by the "
-                                "rulebook's rules, and a convention not listed is one no rule found. ")
-        out: list[nodes.Node] = [intro]
+            intro += nodes.Text(
+                "Nobody has reviewed this agent: these stances were detected by the "
+                "rulebook's rules, and a convention not listed is one no rule found. "
+            )
+        # One container, so that the generated section can be told from the agent's own.
+        out = nodes.container(classes=["kb-agent-conventions"])
+        out += intro
         if not stances.stances:
-            out.append(nodes.paragraph("", "No stance on any convention."))
-            return out
+            out += nodes.paragraph("", "No stance on any convention.")
+            return [out]
         items = nodes.bullet_list(classes=["kb-agent-stances"])
         for conv_id in stances.conventions():
             conv = rulebook.get(conv_id)
             item = nodes.paragraph()
-            ref = nodes.literal("", conv_id)
+            ref = nodes.strong("", conv_id)
             xref = _conv_xref(conv_id, self.env.docname, ref)
             item += xref
             if conv is not None:
@@ -192,8 +229,9 @@ class AgentConventionsDirective(SphinxDirective):
                 for index, evidence in enumerate(stance.evidence):
                     if index:
                         para += nodes.Text("; ")
-                    para += nodes.reference("", f"line {evidence.line}", refid=line_anchor(evidence.line),
-                                            classes=["kb-evidence-line"])
+                    para += nodes.reference(
+                        "", f"line {evidence.line}", refid=line_anchor(evidence.line), classes=["kb-evidence-line"]
+                    )
                     para += nodes.Text(" ")
                     para += _quote_node(evidence)
                 para += nodes.inline("", f" — {source_text(stance)}", classes=["kb-stance-source"])
@@ -201,9 +239,9 @@ class AgentConventionsDirective(SphinxDirective):
                     para += nodes.inline("", f". {stance.note}", classes=["kb-stance-note"])
                 sub += nodes.list_item("", para)
             items += nodes.list_item("", item, sub)
-        out.append(items)
+        out += items
         if stances.dismissed:
-            out.append(nodes.paragraph("", "Rule findings the reviewer set aside, and why:"))
+            out += nodes.paragraph("", "Rule findings the reviewer set aside, and why:")
             dismissed = nodes.bullet_list(classes=["kb-dismissed"])
             for d in stances.dismissed:
                 para = nodes.paragraph()
@@ -212,17 +250,19 @@ class AgentConventionsDirective(SphinxDirective):
                 para += nodes.reference("", f"line {d.line}", refid=line_anchor(d.line))
                 para += nodes.Text(f": {d.why}")
                 dismissed += nodes.list_item("", para)
-            out.append(dismissed)
-        return out
+            out += dismissed
+        return [out]
 
 
 def _conv_xref(conv_id: str, docname: str, content: nodes.Node) -> nodes.Node:
-    ref = pending_xref("", refdomain="kb", reftype="conv", reftarget=conv_id, refdoc=docname,
-                       refexplicit=True, refwarn=True)
+    ref = pending_xref(
+        "", refdomain="kb", reftype="conv", reftarget=conv_id, refdoc=docname, refexplicit=True, refwarn=True
+    )
     ref += content
     return ref
 
 
 def setup(app: Sphinx) -> None:
+    app.add_transform(AgentTextAsWritten)
     app.add_directive("agent-conventions", AgentConventionsDirective)
     app.connect("doctree-read", on_doctree_read)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
 _md = MarkdownIt("commonmark").enable("table")
+
 
 @dataclass(frozen=True)
 class Heading:
@@ -43,7 +45,9 @@ class AgentFacts:
 _WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
 
 
+@lru_cache(maxsize=4096)
 def measure(body: str) -> AgentFacts:
+    """The facts of a body, parsed once per process (the page, its card and its samples need them)."""
     tokens = _md.parse(body)
     headings: list[Heading] = []
     samples: list[CodeSample] = []

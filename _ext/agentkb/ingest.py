@@ -11,10 +11,12 @@ line in the raw file.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -25,6 +27,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
+from .cache import DerivedCache, code_digest
 from .definitions import AgentDefinition, definition_files
 from .detect import validate_rulebook
 from .facts import AgentFacts, measure
@@ -37,6 +40,8 @@ logger = logging.getLogger(__name__)
 STUB_MARKER = "<!-- agentkb: generated from definitions/"
 AGENTS_DIR = "agents"
 PROVENANCE = "provenance.toml"
+#: The files beside a definition that pages about it depend on (agentkb.stances, agentkb.verification).
+SIDECAR_SUFFIXES = (".stances.toml", ".samples.toml")
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,17 @@ class Agent:
     def facts(self) -> AgentFacts:
         return measure(self.definition.body)
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """The SHA-256 of the file and of its sidecars: what every page showing the agent rests on."""
+        digest = hashlib.sha256(self.definition.raw)
+        for suffix in SIDECAR_SUFFIXES:
+            sidecar = self.definition.path.with_name(self.definition.path.stem + suffix)
+            digest.update(b"\0" + suffix.encode() + b"\0")
+            if sidecar.is_file():
+                digest.update(sidecar.read_bytes())
+        return digest.hexdigest()
+
     def section(self, anchor: str) -> Section | None:
         return next((s for s in self.sections if s.anchor == anchor), None)
 
@@ -82,11 +98,23 @@ class Catalog:
     #: slug -> where the file was imported from, when ``provenance.toml`` records it.
     provenance: dict[str, dict[str, str]]
 
+    @cached_property
+    def _by_docname(self) -> dict[str, Agent]:
+        return {a.docname: a for a in self.agents}
+
+    @cached_property
+    def _by_slug(self) -> dict[str, Agent]:
+        return {a.slug: a for a in self.agents}
+
+    @cached_property
+    def docnames(self) -> frozenset[str]:
+        return frozenset(self._by_docname)
+
     def by_docname(self, docname: str) -> Agent | None:
-        return next((a for a in self.agents if a.docname == docname), None)
+        return self._by_docname.get(docname)
 
     def by_slug(self, slug: str) -> Agent | None:
-        return next((a for a in self.agents if a.slug == slug), None)
+        return self._by_slug.get(slug)
 
 
 def catalog(env: BuildEnvironment) -> Catalog:
@@ -95,33 +123,30 @@ def catalog(env: BuildEnvironment) -> Catalog:
 
 def _titles(definitions: list[AgentDefinition]) -> dict[str, str]:
     names = [d.name for d in definitions]
-    return {
-        d.slug: d.name if names.count(d.name) == 1 else f"{d.name} · {d.slug}"
-        for d in definitions
-    }
+    counts = Counter(names)
+    return {d.slug: d.name if counts[d.name] == 1 else f"{d.name} · {d.slug}" for d in definitions}
 
 
 def load_catalog(srcdir: Path, folder: str) -> Catalog:
     folder_path = srcdir / folder
     definitions, findings = check_folder(definition_files(folder_path))
     titles = _titles(definitions)
+    by_path: dict[Path, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
     agents = tuple(
         Agent(
             definition=d,
             docname=f"{AGENTS_DIR}/{d.slug}",
             title=titles[d.slug],
-            findings=tuple(f for f in findings if f.path == d.path),
+            findings=tuple(by_path.get(d.path, ())),
         )
         for d in definitions
     )
     loaded = {d.path for d in definitions}
-    errors = tuple(
-        f for f in findings if f.severity == "error" or f.path not in loaded
-    )
+    errors = tuple(f for f in findings if f.severity == "error" or f.path not in loaded)
     provenance_file = folder_path / PROVENANCE
-    provenance = (
-        tomllib.loads(provenance_file.read_text("utf-8")) if provenance_file.exists() else {}
-    )
+    provenance = tomllib.loads(provenance_file.read_text("utf-8")) if provenance_file.exists() else {}
     return Catalog(folder=folder_path, agents=agents, errors=errors, provenance=provenance)
 
 
@@ -132,9 +157,7 @@ class RulebookUnusable(SphinxError):
 
 
 def _stub_text(agent: Agent) -> str:
-    return (
-        f"{STUB_MARKER}{agent.definition.path.name}: edit that file, not this one -->\n"
-    )
+    return f"{STUB_MARKER}{agent.definition.path.name}: edit that file, not this one -->\n"
 
 
 def write_stubs(srcdir: Path, agents: tuple[Agent, ...]) -> None:
@@ -155,9 +178,12 @@ def on_builder_inited(app: Sphinx) -> None:
     for finding in cat.errors:
         # Errors fail a -W build; the warnings of the checker are shown on the page.
         logger.warning(
-            "%s: %s", finding.code, finding.message,
+            "%s: %s",
+            finding.code,
+            finding.message,
             location=f"{finding.path}:{finding.line}",
-            type="agentkb", subtype="definition",
+            type="agentkb",
+            subtype="definition",
         )
     folder = app.config.agentkb_rulebook
     try:
@@ -165,8 +191,17 @@ def on_builder_inited(app: Sphinx) -> None:
         validate_rulebook(rulebook)
     except RulebookError as exc:
         raise RulebookUnusable(str(exc)) from None
-    set_build_state(app.env, BuildState(catalog=cat, rulebook=rulebook))
+    cache = DerivedCache(Path(app.doctreedir), code_digest(rulebook.files))
+    for agent in cat.agents:
+        # Agent is frozen: a cached_property's value lives in the instance's __dict__.
+        agent.__dict__["facts"] = cache.get("facts", agent.definition.sha256, partial(measure, agent.definition.body))
+    set_build_state(app.env, BuildState(catalog=cat, rulebook=rulebook, cache=cache))
     write_stubs(srcdir, cat.agents)
+
+
+def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    if exception is None:
+        build_state(app.env).cache.save()
 
 
 _md = MarkdownIt("commonmark")
@@ -235,3 +270,4 @@ def setup(app: Sphinx) -> None:
     app.add_config_value("agentkb_rulebook", "", "env", types=[str])
     app.connect("builder-inited", on_builder_inited)
     app.connect("source-read", on_source_read)
+    app.connect("build-finished", on_build_finished)

@@ -1,4 +1,4 @@
-"""Links in agent bodies that lead outside the knowledge base.
+"""Links and images in agent bodies that lead outside the knowledge base.
 
 An agent file is written to sit in someone's ``.claude/agents/`` folder, so its
 relative links point at files of that project (``../skills/...``) or of its
@@ -25,9 +25,7 @@ _HOME_PATH = re.compile(r"^(~|\$HOME|/home/[^/]+|/Users/[^/]+)/")
 
 
 def _marker(target: str) -> nodes.inline:
-    badge = nodes.inline(
-        "", MARKER, classes=["sd-badge", "sd-bg-secondary", "sd-bg-text-secondary", "kb-outside"]
-    )
+    badge = nodes.inline("", MARKER, classes=["sd-badge", "sd-bg-secondary", "sd-bg-text-secondary", "kb-outside"])
     badge["title"] = f"{target} is a file of the agent's own project, not of this site"
     return badge
 
@@ -57,6 +55,13 @@ class OutsideLinks(SphinxTransform):
             if not self._inside_site(target):
                 text = nodes.inline("", ref.astext(), classes=["kb-outside-link"])
                 ref.replace_self([text, nodes.Text(" "), _marker(target)])
+        for image in list(self.document.findall(nodes.image)):
+            uri = image.get("uri", "")
+            if uri and not _SCHEME.match(uri) and not self._inside_site(uri):
+                alt = image.get("alt") or uri
+                image.replace_self(
+                    [nodes.inline("", f"[image: {alt}]", classes=["kb-outside-link"]), nodes.Text(" "), _marker(uri)]
+                )
         for literal in list(self.document.findall(nodes.literal)):
             if _HOME_PATH.match(literal.astext()):
                 parent = literal.parent

@@ -1,7 +1,12 @@
-"""``llms.txt`` (https://llmstxt.org): the site's pages as one Markdown index.
+"""``llms.txt`` (https://llmstxt.org): the site's pages as one Markdown index, and
+``llms-full.txt``: the full text of every page, in the same order.
 
 Agent definitions are read by language models as much as by people; this gives
-such readers the map of the site in one request, in the site's own order.
+such readers the map of the site, or all of it, in one request.
+
+Each page's text is written as it is resolved for the HTML (in whichever process
+writes it) to the doctree folder, so an incremental build re-renders only the
+pages it rewrites; the build's end joins them in the order of the toctree.
 """
 
 from __future__ import annotations
@@ -9,7 +14,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from docutils import nodes
+from docutils.io import StringOutput
 from sphinx.application import Sphinx
+from sphinx.writers.text import TextTranslator, TextWriter
 
 from .cards import description_markdown
 from .ingest import catalog
@@ -33,8 +41,7 @@ def _in_order(app: Sphinx, docname: str) -> list[str]:
 def llms_text(app: Sphinx) -> str:
     env = app.env
     descriptions = {
-        agent.docname: description_markdown(str(agent.definition.meta.get("description", "")))
-        .strip().split("\n")[0]
+        agent.docname: description_markdown(str(agent.definition.meta.get("description", ""))).strip().split("\n")[0]
         for agent in catalog(app.env).agents
     }
     lines = [f"# {app.config.project}", "", f"> {SUMMARY}", ""]
@@ -45,8 +52,12 @@ def llms_text(app: Sphinx) -> str:
             note = f": {descriptions[docname]}" if docname in descriptions else ""
             lines.append(f"- [{env.titles[docname].astext()}]({uri}){note}")
         lines.append("")
-    lines += ["## Conventions", "", f"Every convention, its rules and each agent's stance with evidence: "
-              f"[{CONVENTIONS_JSON}]({CONVENTIONS_JSON}).", ""]
+    lines += [
+        "## Conventions",
+        "",
+        f"Every convention, its rules and each agent's stance with evidence: [{CONVENTIONS_JSON}]({CONVENTIONS_JSON}).",
+        "",
+    ]
     for conv in conventions_document(env)["conventions"]:
         counts = Counter(s["stance"] for s in conv["stances"])
         stances = ", ".join(f"{n} {stance}" for stance, n in sorted(counts.items())) or "no agent takes a stance"
@@ -55,10 +66,75 @@ def llms_text(app: Sphinx) -> str:
     return "\n".join(lines)
 
 
+class _PlainTranslator(TextTranslator):
+    """Sphinx's text output, keeping the text of nodes it has no rule for (cards, badges)
+    and leaving out what the HTML hides (a card's stretched link repeats its title)."""
+
+    def dispatch_visit(self, node: nodes.Node) -> None:
+        if isinstance(node, nodes.Element) and "sd-hide-link-text" in node.get("classes", ()):
+            raise nodes.SkipNode
+        super().dispatch_visit(node)
+
+    def unknown_visit(self, node: nodes.Node) -> None:
+        pass
+
+    def unknown_departure(self, node: nodes.Node) -> None:
+        pass
+
+
+class _PlainWriter(TextWriter):
+    def translate(self) -> None:
+        assert self.document is not None  # set by Writer.write before translate
+        visitor = _PlainTranslator(self.document, self.builder)
+        self.document.walkabout(visitor)
+        self.output = str(visitor.body)
+
+
+def _text_path(app: Sphinx, docname: str) -> Path:
+    return Path(app.doctreedir, "llms-full", f"{docname}.txt")
+
+
+def page_text(app: Sphinx, doctree: nodes.document) -> str:
+    writer = _PlainWriter(app.builder)  # type: ignore[arg-type]
+    writer.write(doctree, StringOutput(encoding="unicode"))
+    return str(writer.output).strip() + "\n"
+
+
+def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "html":
+        return
+    path = _text_path(app, docname)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page_text(app, doctree), "utf-8")
+
+
+def llms_full_text(app: Sphinx) -> str:
+    env = app.env
+    root = app.config.root_doc
+    order = [root, *_in_order(app, root)]
+    parts = [
+        f"# {app.config.project}: the full text of every page",
+        "",
+        f"> {SUMMARY}",
+        "",
+        "The pages follow in the order of llms.txt, each under a line with its address.",
+        "",
+    ]
+    for docname in dict.fromkeys(order):
+        path = _text_path(app, docname)
+        if docname not in env.all_docs or not path.exists():
+            continue
+        parts += ["---", "", f"URL: {app.builder.get_target_uri(docname)}", "", path.read_text("utf-8")]
+    return "\n".join(parts)
+
+
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is None and app.builder.format == "html":
         Path(app.outdir, "llms.txt").write_text(llms_text(app), "utf-8")
+        Path(app.outdir, "llms-full.txt").write_text(llms_full_text(app), "utf-8")
 
 
 def setup(app: Sphinx) -> None:
+    # After every other handler has filled in the page (placeholders, links).
+    app.connect("doctree-resolved", on_doctree_resolved, priority=900)
     app.connect("build-finished", on_build_finished)

@@ -70,10 +70,17 @@ class ServiceLoadFigures(SphinxDirective):
         baseline_cpu = figures["endpoints"].get("baseline", {}).get("server_cpu_ms")
         rows = [row([step, _number(us, 0)]) for step, us in floor.items()]
         if baseline_cpu is not None:
-            rows.append(row([nodes.emphasis("", "for comparison: the baseline's whole request "
-                                                "(server CPU)"), _number(baseline_cpu * 1000, 0)]))
-        return table([f"{label}: the list request's own work, in-process", "µs per call"], rows,
-                     classes=["service-load-floor"])
+            rows.append(
+                row(
+                    [
+                        nodes.emphasis("", "for comparison: the baseline's whole request (server CPU)"),
+                        _number(baseline_cpu * 1000, 0),
+                    ]
+                )
+            )
+        return table(
+            [f"{label}: the list request's own work, in-process", "µs per call"], rows, classes=["service-load-floor"]
+        )
 
     def _conditions(self, labels: list[str], runs: list[dict[str, Any]]) -> nodes.Node:
         items = nodes.bullet_list()
@@ -92,8 +99,13 @@ class ServiceLoadFigures(SphinxDirective):
     def _table(self, labels: list[str], figures: list[dict[str, Any]]) -> nodes.table:
         header = ["endpoint", "queries / request"]
         for label in labels:
-            header += [f"{label}: req/s", f"{label}: p50 / p99 ms", f"{label}: × baseline",
-                       f"{label}: server CPU ms / req", f"{label}: failed"]
+            header += [
+                f"{label}: req/s",
+                f"{label}: p50 / p99 ms",
+                f"{label}: × baseline",
+                f"{label}: server CPU ms / req",
+                f"{label}: failed",
+            ]
         rows = []
         for endpoint, title in ENDPOINT_LABELS.items():
             found = [f["endpoints"].get(endpoint) for f in figures]

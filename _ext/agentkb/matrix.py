@@ -2,8 +2,9 @@
 
 Each cell holds the agent's stances on the convention, each symbol linking to the
 quoted line of the agent's page. Rows carry their topic, level and whether they are
-disputed, columns their agent, so ``_static/matrix.js`` can filter them; agents that
-take no stance at all are hidden until asked for, so that the table reads at 200 agents.
+disputed, header cells their agent, so ``_static/matrix.js`` can filter them; agents
+that take no stance at all get no column but a line under the table, so that the table
+reads, and stays light, at 200 agents.
 The table is HTML written here rather than a docutils table because the filters need
 those data attributes, which docutils tables cannot carry.
 """
@@ -29,7 +30,8 @@ class MatrixPlaceholder(nodes.General, nodes.Element):
 
 class ConventionMatrixDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
-        self.env.domains["kb"].note_aggregate(self.env.docname)
+        domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
+        domain.note_aggregate(self.env.docname)
         return [MatrixPlaceholder()]
 
 
@@ -62,32 +64,46 @@ def legend_html() -> str:
 
 def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
     opts = "".join(f"<option value='{_attr(v)}'>{escape(t)}</option>" for v, t in options)
-    return (f"<label>{escape(label)} <select name='{name}' data-kb-filter='{name}'>"
-            f"<option value=''>all</option>{opts}</select></label>")
+    return (
+        f"<label>{escape(label)} <select name='{name}' data-kb-filter='{name}'>"
+        f"<option value=''>all</option>{opts}</select></label>"
+    )
+
+
+def _stance_link(stance: dict[str, Any], conv_id: str, agent_title: str, root: str) -> str:
+    first = stance["evidence"][0]
+    quote = "; ".join(f"line {e['line']}: “{e['quote']}”" for e in stance["evidence"])
+    # The title is the link's description: who, which stance, how it is known, and the words.
+    label = f"{agent_title} {stance['stance']} {conv_id} ({stance['source']}): {quote}"
+    return (
+        f"<a class='kb-stance kb-{stance['stance']} kb-{stance['source']}' href='{_attr(root + first['page'])}' "
+        f"title='{_attr(label)}'>{STANCE_SYMBOLS[stance['stance']]}</a>"
+    )
 
 
 def matrix_html(document: dict[str, Any], root: str) -> str:
-    """The filters and the table; ``root`` is the relative path from the page to the site's root."""
-    agents = document["agents"]
+    """The filters and the table; ``root`` is the relative path from the page to the site's root.
+
+    Only agents that take a stance get a column: at 200 agents most cells are silent, so
+    those cells are empty (CSS draws the dash) and the filters find columns by position.
+    """
     conventions = document["conventions"]
-    per_agent: dict[str, Counter[str]] = {a["slug"]: Counter() for a in agents}
+    per_agent: dict[str, Counter[str]] = {a["slug"]: Counter() for a in document["agents"]}
     for conv in conventions:
         for stance in conv["stances"]:
             per_agent[stance["agent"]][stance["stance"]] += 1
-    taking = {slug for slug, counts in per_agent.items() if counts}
+    agents = [a for a in document["agents"] if per_agent[a["slug"]]]
+    silent = [a for a in document["agents"] if not per_agent[a["slug"]]]
     topics = sorted({c["topic"] for c in conventions})
     filters = (
         "<form class='kb-matrix-filters' aria-label='Filter the conventions matrix'>"
         + _select("topic", "Topic", [(t, t) for t in topics])
         + _select("level", "Level", [(level, level) for level in LEVELS])
         + _select("agent", "Agent", [(a["slug"], a["title"]) for a in agents])
-        + "<label><input type='checkbox' name='disputed' data-kb-filter='disputed'> disputed only</label>"
-        + "<label><input type='checkbox' name='silent' data-kb-filter='silent'> "
-        f"also agents with no stance ({len(agents) - len(taking)})</label></form>"
+        + "<label><input type='checkbox' name='disputed' data-kb-filter='disputed'> disputed only</label></form>"
     )
     head = "".join(
-        f"<th scope='col' data-agent='{_attr(a['slug'])}'"
-        f"{'' if a['slug'] in taking else ' data-silent hidden'}>"
+        f"<th scope='col' data-agent='{_attr(a['slug'])}'>"
         f"<a href='{_attr(root + a['page'])}'>{escape(a['title'])}</a></th>"
         for a in agents
     )
@@ -96,29 +112,18 @@ def matrix_html(document: dict[str, Any], root: str) -> str:
         by_agent: dict[str, list[dict[str, Any]]] = {}
         for stance in conv["stances"]:
             by_agent.setdefault(stance["agent"], []).append(stance)
-        disputed = any(s["stance"] == "contradicts" for s in conv["stances"])
         cells = []
         for agent in agents:
-            slug = agent["slug"]
-            hidden = "" if slug in taking else " data-silent hidden"
-            stances = sorted(by_agent.get(slug, []), key=lambda s: STANCES.index(s["stance"]))
+            stances = sorted(by_agent.get(agent["slug"], []), key=lambda s: STANCES.index(s["stance"]))
             if not stances:
-                cells.append(f"<td data-agent='{_attr(slug)}' class='kb-silent'{hidden}>–</td>")
+                cells.append("<td></td>")
                 continue
-            links = []
-            for stance in stances:
-                first = stance["evidence"][0]
-                quote = "; ".join(f"line {e['line']}: “{e['quote']}”" for e in stance["evidence"])
-                label = f"{agent['title']} {stance['stance']} {conv['id']} ({stance['source']}): {quote}"
-                links.append(
-                    f"<a class='kb-stance kb-{stance['stance']} kb-{stance['source']}' "
-                    f"href='{_attr(root + first['page'])}' title='{_attr(label)}' aria-label='{_attr(label)}'>"
-                    f"{STANCE_SYMBOLS[stance['stance']]}</a>"
-                )
             classes = " ".join(f"kb-{s['stance']}" for s in stances)
-            cells.append(f"<td data-agent='{_attr(slug)}' class='{classes}'{hidden}>{' '.join(links)}</td>")
+            links = " ".join(_stance_link(s, conv["id"], agent["title"], root) for s in stances)
+            cells.append(f"<td class='{classes}'>{links}</td>")
         counts = Counter(s["stance"] for s in conv["stances"])
         summary = " ".join(f"{STANCE_SYMBOLS[s]}{counts[s]}" for s in STANCES if counts[s]) or "–"
+        disputed = any(s["stance"] == "contradicts" for s in conv["stances"])
         marked = " data-disputed class='kb-disputed'" if disputed else ""
         rows.append(
             f"<tr data-topic='{_attr(conv['topic'])}' data-level='{conv['level']}'{marked}>"
@@ -127,9 +132,8 @@ def matrix_html(document: dict[str, Any], root: str) -> str:
             f"<td>{conv['level']}</td>{''.join(cells)}<td class='kb-count'>{summary}</td></tr>"
         )
     totals = "".join(
-        f"<td data-agent='{_attr(a['slug'])}' class='kb-count'{'' if a['slug'] in taking else ' data-silent hidden'}>"
-        + (" ".join(f"{STANCE_SYMBOLS[s]}{per_agent[a['slug']][s]}" for s in STANCES if per_agent[a["slug"]][s])
-           or "–")
+        "<td class='kb-count'>"
+        + " ".join(f"{STANCE_SYMBOLS[s]}{per_agent[a['slug']][s]}" for s in STANCES if per_agent[a["slug"]][s])
         + "</td>"
         for a in agents
     )
@@ -142,7 +146,14 @@ def matrix_html(document: dict[str, Any], root: str) -> str:
         f"<tfoot><tr><th scope='row'>Stances per agent</th><td></td>{totals}<td></td></tr></tfoot>"
         "</table></div>"
     )
-    return legend_html() + filters + table
+    note = ""
+    if silent:
+        names = ", ".join(f"<a href='{_attr(root + a['page'])}'>{escape(a['title'])}</a>" for a in silent)
+        note = (
+            f"<p class='kb-matrix-silent'>{len(silent)} of {len(document['agents'])} agents take no stance on "
+            f"any convention and have no column: {names}.</p>"
+        )
+    return legend_html() + filters + table + note
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -160,4 +171,7 @@ def setup(app: Sphinx) -> None:
     app.add_node(MatrixPlaceholder)
     app.add_directive_to_domain("kb", "convention-matrix", ConventionMatrixDirective)
     app.connect("doctree-resolved", on_doctree_resolved)
+    # Shipped in agentkb/static (added to html_static_path by agentkb.cards); agentkb.assets
+    # keeps them off the pages without a matrix.
     app.add_js_file("matrix.js", defer="defer")
+    app.add_css_file("matrix.css")

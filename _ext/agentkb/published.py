@@ -32,7 +32,7 @@ SPECTRAL_RULESET = "agentkb.spectral.yaml"
 LEVEL_MEANINGS = {
     "MUST": "an absolute requirement (RFC 2119 §1, RFC 8174)",
     "SHOULD": "there may be valid reasons to do otherwise, but the full implications must be understood "
-              "and weighed (RFC 2119 §3, RFC 8174)",
+    "and weighed (RFC 2119 §3, RFC 8174)",
     "MAY": "truly optional (RFC 2119 §5, RFC 8174)",
 }
 assert tuple(LEVEL_MEANINGS) == LEVELS
@@ -81,13 +81,21 @@ def conventions_document(env: BuildEnvironment) -> dict[str, Any]:
                 entries.append(entry)
         dismissed = [
             {"agent": agent.slug, "rule": d.rule, "line": d.line, "why": d.why}
-            for agent in agents for d in stances[agent.slug].dismissed if d.convention == conv.id
+            for agent in agents
+            for d in stances[agent.slug].dismissed
+            if d.convention == conv.id
         ]
         topic = env.titles[conv.guide].astext() if conv.guide in env.titles else conv.guide
         record: dict[str, Any] = {
-            "id": conv.id, "title": conv.title, "level": conv.level, "topic": topic,
-            "page": _page(conv.guide, conv.anchor), "url": conv.permalink(site),
-            "checked_by": conv.checked_by, "rules": [_rule(r) for r in conv.rules], "stances": entries,
+            "id": conv.id,
+            "title": conv.title,
+            "level": conv.level,
+            "topic": topic,
+            "page": _page(conv.guide, conv.anchor),
+            "url": conv.permalink(site),
+            "checked_by": conv.checked_by,
+            "rules": [_rule(r) for r in conv.rules],
+            "stances": entries,
         }
         if conv.id in state.service_tests:
             record["service_test"] = state.service_tests[conv.id]
@@ -103,8 +111,13 @@ def conventions_document(env: BuildEnvironment) -> dict[str, Any]:
             "detected": "a rule of the rulebook matched the agent file; nobody has reviewed it",
         },
         "agents": [
-            {"slug": a.slug, "name": a.definition.name, "title": a.title, "page": _page(a.docname),
-             "reviewed": stances[a.slug].reviewed}
+            {
+                "slug": a.slug,
+                "name": a.definition.name,
+                "title": a.title,
+                "page": _page(a.docname),
+                "reviewed": stances[a.slug].reviewed,
+            }
             for a in agents
         ],
         "conventions": conventions,
@@ -131,17 +144,40 @@ class SpectralRulesDirective(SphinxDirective):
             for rule in conv.rules:
                 if rule.kind != "openapi" or rule.disabled:
                     continue
-                xref = pending_xref("", refdomain="kb", reftype="conv", reftarget=conv.id, refdoc=self.env.docname,
-                                    refexplicit=True, refwarn=True)
+                xref = pending_xref(
+                    "",
+                    refdomain="kb",
+                    reftype="conv",
+                    reftarget=conv.id,
+                    refdoc=self.env.docname,
+                    refexplicit=True,
+                    refwarn=True,
+                )
                 xref += nodes.literal("", conv.id)
-                rows.append(tables.row([nodes.literal("", rule_name(rule)), SEVERITIES[conv.level], xref,
-                                        rule.message]))
-        return [tables.table(["Spectral rule", "Severity", "Convention", "What it reports"], rows,
-                             classes=["kb-spectral-rules"])]
+                rows.append(
+                    tables.row([nodes.literal("", rule_name(rule)), SEVERITIES[conv.level], xref, rule.message])
+                )
+        return [
+            tables.table(
+                ["Spectral rule", "Severity", "Convention", "What it reports"], rows, classes=["kb-spectral-rules"]
+            )
+        ]
+
+
+def _current(outdir: Path, env: BuildEnvironment) -> bool:
+    """Whether the published files are those of this build: no page changed, same site URL."""
+    if build_state(env).touched_docs or not (outdir / SPECTRAL_RULESET).is_file():
+        return False
+    try:
+        with (outdir / CONVENTIONS_JSON).open(encoding="utf-8") as fh:
+            head = fh.readline() + fh.readline()
+    except OSError:
+        return False
+    return head == "{\n" + f' "site": {json.dumps(base_url(env).rstrip("/") + "/", ensure_ascii=False)},\n'
 
 
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
-    if exception is None and app.builder.format == "html":
+    if exception is None and app.builder.format == "html" and not _current(Path(app.outdir), app.env):
         write_published_files(app, Path(app.outdir))
 
 

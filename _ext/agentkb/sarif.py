@@ -39,8 +39,9 @@ def _location(path: Path, line: int) -> list[dict[str, Any]]:
     return [{"physicalLocation": {"artifactLocation": {"uri": _artifact_uri(path)}, "region": {"startLine": line}}}]
 
 
-def sarif_log(findings: Iterable[Finding], base_url: str = SITE_URL,
-              conventions: Sequence[ConventionFinding] = ()) -> dict[str, Any]:
+def sarif_log(
+    findings: Iterable[Finding], base_url: str = SITE_URL, conventions: Sequence[ConventionFinding] = ()
+) -> dict[str, Any]:
     """The log; ``conventions`` (from ``check --conventions``) add one rule per rulebook rule that matched."""
     rule_ids = list(RULES)
     rules = [
@@ -55,12 +56,14 @@ def sarif_log(findings: Iterable[Finding], base_url: str = SITE_URL,
     for finding in conventions:
         if finding.rule not in rule_ids:
             rule_ids.append(finding.rule)
-            rules.append({
-                "id": finding.rule,
-                "shortDescription": {"text": f"{finding.convention}: {finding.message}"},
-                "helpUri": finding.url,
-                "defaultConfiguration": {"level": _level(finding.stance)},
-            })
+            rules.append(
+                {
+                    "id": finding.rule,
+                    "shortDescription": {"text": f"{finding.convention}: {finding.message}"},
+                    "helpUri": finding.url,
+                    "defaultConfiguration": {"level": _level(finding.stance)},
+                }
+            )
     results = [
         {
             "ruleId": finding.code,
@@ -76,8 +79,9 @@ def sarif_log(findings: Iterable[Finding], base_url: str = SITE_URL,
             "ruleId": finding.rule,
             "ruleIndex": rule_ids.index(finding.rule),
             "level": _level(finding.stance),
-            "message": {"text": f"{finding.convention} ({finding.level}) {finding.stance}: {finding.message} "
-                                f"“{finding.quote}”"},
+            "message": {
+                "text": f"{finding.convention} ({finding.level}) {finding.stance}: {finding.message} “{finding.quote}”"
+            },
             "locations": _location(Path(finding.path), finding.line),
         }
         for finding in conventions

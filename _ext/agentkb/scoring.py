@@ -48,8 +48,7 @@ def precision(entries: Iterable[Mapping[str, Any]], rulebook: Rulebook) -> dict[
     return {kind: Score(sum(verdicts), len(verdicts)) for kind, verdicts in counted.items()}
 
 
-def stale_entries(entries: Iterable[Mapping[str, Any]],
-                  present: set[tuple[str, int, str]]) -> list[Mapping[str, Any]]:
+def stale_entries(entries: Iterable[Mapping[str, Any]], present: set[tuple[str, int, str]]) -> list[Mapping[str, Any]]:
     """Review entries whose detection (file, line, rule) no longer occurs."""
     return [e for e in entries if (e["file"], e["line"], e["rule"]) not in present]
 

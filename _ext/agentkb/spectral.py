@@ -49,8 +49,9 @@ def rule_name(rule: Rule) -> str:
     return f"{rule.convention}-{rule.id}".lower()
 
 
-def ruleset(rulebook: Rulebook | None = None, base_url: str = SITE_URL, *,
-            include_disabled: bool = False) -> dict[str, Any]:
+def ruleset(
+    rulebook: Rulebook | None = None, base_url: str = SITE_URL, *, include_disabled: bool = False
+) -> dict[str, Any]:
     """A Spectral ruleset holding every active openapi rule of the rulebook.
 
     ``include_disabled`` adds the disabled ones too (the tests run their examples).
@@ -72,8 +73,9 @@ def ruleset(rulebook: Rulebook | None = None, base_url: str = SITE_URL, *,
     return {"rules": rules}
 
 
-def write_ruleset(path: Path, rulebook: Rulebook | None = None, base_url: str = SITE_URL, *,
-                  include_disabled: bool = False) -> Path:
+def write_ruleset(
+    path: Path, rulebook: Rulebook | None = None, base_url: str = SITE_URL, *, include_disabled: bool = False
+) -> Path:
     """Write :func:`ruleset` as JSON (Spectral reads JSON and YAML rulesets)."""
     data = ruleset(rulebook, base_url, include_disabled=include_disabled)
     path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
@@ -88,8 +90,13 @@ def spectral_command() -> list[str]:
         npm = shutil.which("npm")
         if npm is None:
             raise SpectralError("checking OpenAPI documents needs Node.js and npm to install Spectral (tools/spectral)")
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--prefix", str(SPECTRAL_DIR)],
-                                cwd=SPECTRAL_DIR, capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(SPECTRAL_DIR)],
+            cwd=SPECTRAL_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if result.returncode or not binary.exists():
             raise SpectralError(f"npm ci in {SPECTRAL_DIR} failed:\n{result.stderr[-2000:]}")
     return [str(binary)]
@@ -152,7 +159,7 @@ def _quote(document: OpenApiDocument, result: dict[str, Any]) -> str:
         return ""
     line = lines[index].rstrip("\r")
     stop = end.get("character") if end.get("line") == index else None
-    text = line[start.get("character", 0):stop].strip()
+    text = line[start.get("character", 0) : stop].strip()
     return text or line.strip()
 
 
@@ -167,8 +174,18 @@ def run(ruleset_path: Path, documents: Sequence[OpenApiDocument], timeout: int =
             file = Path(folder) / f"document-{number:05d}.{document.format}"
             file.write_text(document.text, "utf-8")
             by_file[str(file.resolve())] = document
-        command = [*spectral_command(), "lint", "--ruleset", str(ruleset_path), "--format", "json",
-                   "--quiet", "--fail-severity", "error", *sorted(by_file)]
+        command = [
+            *spectral_command(),
+            "lint",
+            "--ruleset",
+            str(ruleset_path),
+            "--format",
+            "json",
+            "--quiet",
+            "--fail-severity",
+            "error",
+            *sorted(by_file),
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=folder)
         try:
             results = json.loads(result.stdout) if result.stdout.strip() else []
@@ -183,11 +200,16 @@ def run(ruleset_path: Path, documents: Sequence[OpenApiDocument], timeout: int =
             if document is None or item.get("code") not in names:
                 continue
             line = item.get("range", {}).get("start", {}).get("line", 0)
-            findings.append(Finding(
-                rule=item["code"], document=document, line=document.first_line + line,
-                text=_quote(document, item), json_path=tuple(str(part) for part in item.get("path", ())),
-                message=item.get("message", ""),
-            ))
+            findings.append(
+                Finding(
+                    rule=item["code"],
+                    document=document,
+                    line=document.first_line + line,
+                    text=_quote(document, item),
+                    json_path=tuple(str(part) for part in item.get("path", ())),
+                    message=item.get("message", ""),
+                )
+            )
     return findings
 
 
@@ -204,7 +226,8 @@ def detect_openapi(
     rulebook = rulebook or default_rulebook()
     wanted = {rule.full_id for rule in rules} if rules is not None else None
     by_name = {
-        rule_name(rule): rule for rule in rulebook.active_rules
+        rule_name(rule): rule
+        for rule in rulebook.active_rules
         if rule.kind == "openapi" and (wanted is None or rule.full_id in wanted)
     }
     definitions = list(definitions)

@@ -142,19 +142,26 @@ def load_review(path: Path, rulebook: Rulebook) -> Review:
                 if not (entry.get("rule") and entry.get("why") and isinstance(entry.get("line"), int)):
                     raise fail("a dismissal names the rule, the line it matched and why it is wrong")
                 convention = str(entry["rule"]).partition("/")[0]
-                dismissed.append(Dismissal(convention, str(entry["rule"]), entry["line"],
-                                           str(entry.get("quote", "")), str(entry["why"])))
+                dismissed.append(
+                    Dismissal(
+                        convention, str(entry["rule"]), entry["line"], str(entry.get("quote", "")), str(entry["why"])
+                    )
+                )
                 dismissed_lines.append(line)
                 continue
             if rulebook.get(key) is None:
                 raise fail("no such convention in the rulebook")
             if entry.get("stance") not in STANCES:
                 raise fail(f"stance must be one of {', '.join(STANCES)}, not {entry.get('stance')!r}")
-            stances.append(Stance(key, entry["stance"], "reviewed", _evidence(entry.get("evidence"), fail),
-                                  str(entry.get("note", ""))))
+            stances.append(
+                Stance(
+                    key, entry["stance"], "reviewed", _evidence(entry.get("evidence"), fail), str(entry.get("note", ""))
+                )
+            )
             lines.append(line)
-    return Review(path, str(data.get("reviewed", "")), tuple(stances), tuple(dismissed), tuple(lines),
-                  tuple(dismissed_lines))
+    return Review(
+        path, str(data.get("reviewed", "")), tuple(stances), tuple(dismissed), tuple(lines), tuple(dismissed_lines)
+    )
 
 
 def quote_at(raw_lines: Sequence[str], evidence: Evidence) -> bool:
@@ -177,11 +184,14 @@ def check_review(review: Review, definition: AgentDefinition) -> list[ReviewErro
         for evidence in stance.evidence:
             if not quote_at(raw, evidence):
                 actual = raw[evidence.line - 1].strip() if 0 < evidence.line <= len(raw) else "(no such line)"
-                problems.append(ReviewError(
-                    review.path, line,
-                    f"{stance.convention} ({stance.stance}): {definition.path.name}:{evidence.line} does not say "
-                    f"{evidence.quote!r}; the line reads {actual!r}",
-                ))
+                problems.append(
+                    ReviewError(
+                        review.path,
+                        line,
+                        f"{stance.convention} ({stance.stance}): {definition.path.name}:{evidence.line} does not say "
+                        f"{evidence.quote!r}; the line reads {actual!r}",
+                    )
+                )
     return problems
 
 
@@ -194,8 +204,9 @@ def resolve(definition: AgentDefinition, review: Review | None, detections: Iter
     for a detected mention) or be dismissed.
     """
     detected = [
-        Stance(d.rule.convention, d.rule.stance, "detected", (Evidence(d.line, d.quote),), d.rule.message,
-               d.rule.full_id)
+        Stance(
+            d.rule.convention, d.rule.stance, "detected", (Evidence(d.line, d.quote),), d.rule.message, d.rule.full_id
+        )
         for d in detections
     ]
     if review is None:
@@ -206,32 +217,45 @@ def resolve(definition: AgentDefinition, review: Review | None, detections: Iter
         line = found.evidence[0].line
         # Any stance on a convention names its topic: a reviewed states, shows or contradicts
         # also accounts for a rule that finds only a mention.
-        cell = [s for s in reviewed if s.convention == found.convention
-                and (s.stance == found.stance or found.stance == "mentions")]
+        cell = [
+            s
+            for s in reviewed
+            if s.convention == found.convention and (s.stance == found.stance or found.stance == "mentions")
+        ]
         if cell:
             # The rule confirms a reviewed stance when it finds that very stance on one of its lines.
             for index, stance in enumerate(reviewed):
-                if (stance.convention == found.convention and stance.stance == found.stance and not stance.rule
-                        and line in {e.line for e in stance.evidence}):
+                if (
+                    stance.convention == found.convention
+                    and stance.stance == found.stance
+                    and not stance.rule
+                    and line in {e.line for e in stance.evidence}
+                ):
                     reviewed[index] = Stance(**{**stance.__dict__, "rule": found.rule})
                     break
             continue
         if any(d.rule == found.rule and d.line == line for d in review.dismissed):
             continue
-        problems.append(ReviewError(
-            review.path, 1,
-            f"rule {found.rule} finds that {definition.path.name}:{line} {found.stance} {found.convention} "
-            f"({found.evidence[0].quote!r}), which the review does not record: add the stance, or a "
-            f"[[dismissed]] entry with rule, line and why",
-        ))
+        problems.append(
+            ReviewError(
+                review.path,
+                1,
+                f"rule {found.rule} finds that {definition.path.name}:{line} {found.stance} {found.convention} "
+                f"({found.evidence[0].quote!r}), which the review does not record: add the stance, or a "
+                f"[[dismissed]] entry with rule, line and why",
+            )
+        )
     used = {(d.rule, d.evidence[0].line) for d in detected}
     for dismissal, line in zip(review.dismissed, review.dismissed_lines, strict=True):
         if (dismissal.rule, dismissal.line) not in used:
-            problems.append(ReviewError(
-                review.path, line,
-                f"dismissed: rule {dismissal.rule} no longer matches {definition.path.name}:{dismissal.line}; "
-                f"remove the dismissal",
-            ))
+            problems.append(
+                ReviewError(
+                    review.path,
+                    line,
+                    f"dismissed: rule {dismissal.rule} no longer matches {definition.path.name}:{dismissal.line}; "
+                    f"remove the dismissal",
+                )
+            )
     return AgentStances(tuple(reviewed), reviewed=True, dismissed=review.dismissed, problems=tuple(problems))
 
 
@@ -242,8 +266,9 @@ def _merge(stances: list[Stance]) -> tuple[Stance, ...]:
         key = (stance.convention, stance.stance, stance.rule)
         if key in merged:
             old = merged[key]
-            merged[key] = Stance(old.convention, old.stance, old.source, old.evidence + stance.evidence,
-                                 old.note, old.rule)
+            merged[key] = Stance(
+                old.convention, old.stance, old.source, old.evidence + stance.evidence, old.note, old.rule
+            )
         else:
             merged[key] = stance
     return tuple(merged.values())

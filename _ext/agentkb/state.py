@@ -11,21 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .cache import DerivedCache
+
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
     from .ingest import Catalog
     from .rulebook import Rulebook
+    from .samples import SidecarError, Verdict
     from .stances import AgentStances
-    from .verification import Verdict
 
 
 @dataclass
 class BuildState:
     catalog: Catalog
     rulebook: Rulebook
+    #: Facts and stances of unchanged agents, kept from the previous build.
+    cache: DerivedCache = field(default_factory=lambda: DerivedCache(None, ""))
     #: agent slug -> the verdicts on its code samples (see :mod:`agentkb.verification`).
     verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
+    #: agent slug -> why its samples sidecar cannot be applied (its verdicts are then []).
+    sidecar_errors: dict[str, SidecarError] = field(default_factory=dict)
     #: agent slug -> its stances, computed when a page first needs them.
     stances: dict[str, AgentStances] = field(default_factory=dict)
     #: The conventions with every agent's stances (see :mod:`agentkb.published`), once made.
@@ -34,6 +40,8 @@ class BuildState:
     service_tests: dict[str, str] = field(default_factory=dict)
     #: The documents found added, changed or removed when the build began.
     touched_docs: set[str] = field(default_factory=set)
+    #: Agents that a page being re-read linked to before: their back-links may change.
+    unlinked_agents: set[str] = field(default_factory=set)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled with the environment, it comes back empty: the next build reloads it.

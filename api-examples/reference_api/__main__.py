@@ -25,9 +25,7 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
-    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument(
         "--workers",
@@ -41,9 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         help="development mode (same as AGENTKB_DEV=1): without JWT_SECRET, sign tokens "
         "with a random key made at start-up",
     )
-    parser.add_argument(
-        "--demo", action="store_true", help="seed the demo users and order into an empty database"
-    )
+    parser.add_argument("--demo", action="store_true", help="seed the demo users and order into an empty database")
     commands = parser.add_subparsers(dest="command")
     export = commands.add_parser("export-openapi", help="write the OpenAPI document as JSON")
     export.add_argument(

@@ -35,9 +35,7 @@ def timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _user(
-    user_id: uuid.UUID, email: str, name: str, role: str, status: str, age_days: int
-) -> dict[str, Any]:
+def _user(user_id: uuid.UUID, email: str, name: str, role: str, status: str, age_days: int) -> dict[str, Any]:
     created = demo.DEMO_NOW - timedelta(days=age_days)
     return {
         "id": str(user_id),
@@ -94,14 +92,11 @@ ETAG_HEADER = {
 }
 REPLAYED_HEADER = {
     "Idempotent-Replayed": {
-        "description": "`true` when this repeats the response to an earlier request "
-        "with the same Idempotency-Key.",
+        "description": "`true` when this repeats the response to an earlier request with the same Idempotency-Key.",
         "schema": {"type": "string", "example": "true"},
     }
 }
-LOCATION_HEADER = {
-    "Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}
-}
+LOCATION_HEADER = {"Location": {"description": "URL of the created resource.", "schema": {"type": "string"}}}
 
 
 def example(value: Any, summary: str) -> dict[str, Any]:
@@ -118,9 +113,7 @@ def path_param(description: str, value: Any) -> Any:
     return Path(description=description, openapi_examples={"demo": example(value, "Demo data")})
 
 
-def ok(
-    status: int, value: Any, description: str, headers: Mapping[str, Any] | None = None
-) -> Responses:
+def ok(status: int, value: Any, description: str, headers: Mapping[str, Any] | None = None) -> Responses:
     response: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"example": value}},
@@ -150,9 +143,7 @@ _PROBLEM_HEADERS: Mapping[ErrorCode, Mapping[str, Any]] = {
 }
 
 
-def problem(
-    code: ErrorCode, detail: str, instance: str, errors: Sequence[tuple[str, str]] | None = None
-) -> Responses:
+def problem(code: ErrorCode, detail: str, instance: str, errors: Sequence[tuple[str, str]] | None = None) -> Responses:
     body = problem_body(
         code,
         detail,

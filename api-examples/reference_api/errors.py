@@ -67,6 +67,8 @@ PROBLEM_TYPES: Mapping[ErrorCode, ProblemType] = {
     ErrorCode.INTERNAL_ERROR: ProblemType(500, "Internal server error"),
     ErrorCode.SERVICE_UNAVAILABLE: ProblemType(503, "Service unavailable"),
 }
+
+
 # For errors raised by the framework, which only know a status: the first (most
 # general) code with that status, so 422 maps to VALIDATION_ERROR.
 def _first_code_by_status() -> dict[int, ErrorCode]:
@@ -225,10 +227,7 @@ async def _handle_validation_error(request: Request, exc: Exception) -> JSONResp
         return problem_response(request, ErrorCode.BAD_REQUEST, MALFORMED_JSON_DETAIL)
     # Only location and message go back: pydantic's `input` would echo whatever the
     # client sent, passwords included.
-    errors = [
-        FieldError(field=_field_path(error["loc"]), message=error["msg"])
-        for error in exc.errors()
-    ]
+    errors = [FieldError(field=_field_path(error["loc"]), message=error["msg"]) for error in exc.errors()]
     return problem_response(
         request,
         ErrorCode.VALIDATION_ERROR,
@@ -257,8 +256,7 @@ def _allowed_methods(request: Request) -> str:
         method
         for method in _METHODS
         if any(
-            route.matches({**request.scope, "method": method})[0] == Match.FULL
-            for route in request.app.router.routes
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.router.routes
         )
     )
 
@@ -268,9 +266,7 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
     # bodies; they must not bypass the problem format.
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
-    code = _CODE_BY_STATUS.get(
-        status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR
-    )
+    code = _CODE_BY_STATUS.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR)
     template = _FRAMEWORK_DETAILS.get(status)
     if template:
         detail = template.format(method=request.method)

@@ -47,8 +47,7 @@ def parse_sort(raw: str, allowed: frozenset[str]) -> list[SortKey]:
                 errors=[
                     FieldError(
                         field="query.sort",
-                        message=f"cannot sort by {shown!r}; allowed fields: "
-                        + ", ".join(sorted(allowed)),
+                        message=f"cannot sort by {shown!r}; allowed fields: " + ", ".join(sorted(allowed)),
                     )
                 ],
             )

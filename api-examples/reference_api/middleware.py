@@ -35,9 +35,7 @@ def _problem(scope: Scope, code: ErrorCode, detail: str, headers: dict[str, str]
         request_id=scope["state"]["request_id"],
         base_url=scope["app"].state.problem_base_url,
     )
-    return JSONResponse(
-        body, status_code=PROBLEM_TYPES[code].status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
-    )
+    return JSONResponse(body, status_code=PROBLEM_TYPES[code].status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def client_ip(scope: Scope) -> str:

@@ -49,9 +49,5 @@ class FixedWindowRateLimiter:
         # by the clients seen recently without paying an O(n) pass on every request.
         if now < self._next_sweep:
             return
-        self._windows = {
-            key: window
-            for key, window in self._windows.items()
-            if now < window.started_at + self._window
-        }
+        self._windows = {key: window for key, window in self._windows.items() if now < window.started_at + self._window}
         self._next_sweep = now + self._window

@@ -55,9 +55,7 @@ class UserRepository:
     def delete(self, user: User) -> None:
         self._session.delete(user)
 
-    def list_page(
-        self, filters: UserFilters, sort: list[SortKey], page: PageRequest
-    ) -> tuple[list[User], int]:
+    def list_page(self, filters: UserFilters, sort: list[SortKey], page: PageRequest) -> tuple[list[User], int]:
         query = select(User)
         if filters.status is not None:
             query = query.where(User.status == filters.status)
@@ -74,8 +72,7 @@ class UserRepository:
             )
         total = self._session.scalar(select(func.count()).select_from(query.subquery()))
         ordering = [
-            USER_SORT_COLUMNS[key.field].desc() if key.descending else USER_SORT_COLUMNS[key.field]
-            for key in sort
+            USER_SORT_COLUMNS[key.field].desc() if key.descending else USER_SORT_COLUMNS[key.field] for key in sort
         ]
         # The primary key as last tie-breaker makes pages stable: without a total order
         # the database may return equal rows in a different order on the next page.
@@ -97,9 +94,7 @@ class OrderRepository:
         return self._session.scalars(query).one_or_none()
 
     def list_for_user(self, user_id: uuid.UUID, page: PageRequest) -> tuple[list[Order], int]:
-        total = self._session.scalar(
-            select(func.count()).select_from(Order).where(Order.user_id == user_id)
-        )
+        total = self._session.scalar(select(func.count()).select_from(Order).where(Order.user_id == user_id))
         query = (
             self._with_items()
             .where(Order.user_id == user_id)

@@ -13,9 +13,7 @@ from fastapi import Response
 from pydantic import BaseModel
 
 
-def json_response(
-    model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
+def json_response(model: BaseModel, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(
         model.model_dump_json(),
         status_code=status_code,

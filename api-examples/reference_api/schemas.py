@@ -28,9 +28,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 _SECRET = {"format": "password", "writeOnly": True}
 # At least 12 characters (OWASP ASVS 2.1.1); the upper bound stops multi-megabyte
 # "passwords" from tying up Argon2.
-NewPassword = Annotated[
-    str, Field(min_length=12, max_length=128, repr=False, json_schema_extra=_SECRET)
-]
+NewPassword = Annotated[str, Field(min_length=12, max_length=128, repr=False, json_schema_extra=_SECRET)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Money = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]

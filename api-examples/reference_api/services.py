@@ -64,9 +64,7 @@ ADMIN_REQUIRED = "This operation requires the admin role."
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_ACCESS_TOKEN = "The access token is invalid or has expired."
 BAD_REFRESH_TOKEN = "The refresh token is invalid or has expired."
-REFRESH_TOKEN_REUSED = (
-    "The refresh token was already used; every session from that login has been revoked."
-)
+REFRESH_TOKEN_REUSED = "The refresh token was already used; every session from that login has been revoked."
 
 
 def require_admin(actor: User) -> None:
@@ -141,14 +139,10 @@ class UserService:
         require_admin(actor)
         return self._users.list_page(filters, sort, page)
 
-    def replace(
-        self, user_id: uuid.UUID, data: UserReplace, actor: User, if_match: Preconditions
-    ) -> User:
+    def replace(self, user_id: uuid.UUID, data: UserReplace, actor: User, if_match: Preconditions) -> User:
         return self._apply(user_id, data.model_dump(), actor, if_match)
 
-    def update(
-        self, user_id: uuid.UUID, data: UserUpdate, actor: User, if_match: Preconditions
-    ) -> User:
+    def update(self, user_id: uuid.UUID, data: UserUpdate, actor: User, if_match: Preconditions) -> User:
         return self._apply(user_id, data.model_dump(exclude_unset=True), actor, if_match)
 
     def delete(self, user_id: uuid.UUID, actor: User) -> None:
@@ -167,8 +161,7 @@ class UserService:
         if not if_match.allows(user.version):
             raise PreconditionFailed(STALE_USER)
         changes_privileged_field = any(
-            field in changes and changes[field] != getattr(user, field)
-            for field in ("role", "status")
+            field in changes and changes[field] != getattr(user, field) for field in ("role", "status")
         )
         if changes_privileged_field and actor.role != Role.admin:
             raise Forbidden("Only an admin may change role or status.")
@@ -237,9 +230,7 @@ class OrderService:
         idempotency_key: str | None = None,
     ) -> PlacedOrder:
         self._require_owner_or_admin(user_id, actor)
-        request_hash = hashlib.sha256(
-            json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()
+        request_hash = hashlib.sha256(json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
         now = self._clock()
         if idempotency_key is not None:
             # Keys are a retry window, not a permanent ledger: after it, a key may be
@@ -304,9 +295,7 @@ class OrderService:
             raise NotFound(f"No order with id {order_id} for this user.")
         return order
 
-    def list_page(
-        self, user_id: uuid.UUID, page: PageRequest, actor: User
-    ) -> tuple[list[Order], int]:
+    def list_page(self, user_id: uuid.UUID, page: PageRequest, actor: User) -> tuple[list[Order], int]:
         self._require_owner_or_admin(user_id, actor)
         return self._orders.list_for_user(user_id, page)
 
@@ -386,23 +375,16 @@ class AuthService:
         """
         now = self._clock().timestamp()
         self._failures.purge_untouched_since(now - self._limits.window_seconds)
-        levels = {
-            key: self._failures.add(key, 1.0, now, self._drain(capacity))
-            for key, capacity in buckets.items()
-        }
+        levels = {key: self._failures.add(key, 1.0, now, self._drain(capacity)) for key, capacity in buckets.items()}
         overflowing = [key for key, level in levels.items() if level > buckets[key]]
         if overflowing:
             # A refused attempt checks no password, so it does not count.
             for key, capacity in buckets.items():
                 self._failures.add(key, -1.0, now, self._drain(capacity))
             self._session.commit()
-            wait = max(
-                (levels[key] - buckets[key]) / self._drain(buckets[key]) for key in overflowing
-            )
+            wait = max((levels[key] - buckets[key]) / self._drain(buckets[key]) for key in overflowing)
             seconds = max(1, math.ceil(wait))
-            raise RateLimited(
-                f"Too many failed sign-ins; retry in {seconds} seconds.", retry_after_seconds=seconds
-            )
+            raise RateLimited(f"Too many failed sign-ins; retry in {seconds} seconds.", retry_after_seconds=seconds)
         self._session.commit()
 
     def refresh(self, refresh_token: str) -> TokenPair:

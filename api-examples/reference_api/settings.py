@@ -105,8 +105,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_combinations(self) -> "Settings":
-        if not any(self.argon2_memory_kib >= memory and self.argon2_time_cost >= passes
-                   for memory, passes in ARGON2_OWASP_MINIMUMS):
+        if not any(
+            self.argon2_memory_kib >= memory and self.argon2_time_cost >= passes
+            for memory, passes in ARGON2_OWASP_MINIMUMS
+        ):
             raise ValueError(
                 f"ARGON2_MEMORY_KIB={self.argon2_memory_kib} with ARGON2_TIME_COST={self.argon2_time_cost} is below "
                 "every Argon2id setting OWASP lists: (memory KiB, passes) = "

@@ -1,6 +1,6 @@
 """Sybil over the raw agent files: each sample is checked the way its verdict says.
 
-The verdicts come from ``agentkb.verification.classify``, the classification the
+The verdicts come from ``agentkb.samples.classify``, the classification the
 site shows beside each block; this module only enforces it. Sybil's pytest
 integration relies on private pytest APIs: both are pinned in requirements/lock.txt.
 """
@@ -27,7 +27,7 @@ from openapi_spec_validator import validate as validate_openapi
 from sybil import Document, Example, Region
 
 from agentkb.definitions import load_definition
-from agentkb.verification import Verdict, classify
+from agentkb.samples import Verdict, classify
 
 from . import exercises, setups
 
@@ -129,8 +129,9 @@ def tsc() -> list[str]:
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("type-checking the agents' TypeScript needs Node.js and npm (.ci/system-deps)")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TYPESCRIPT, check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=TYPESCRIPT, check=True, capture_output=True, timeout=300
+        )
     return [shutil.which("node") or "node", str(compiler)]
 
 

@@ -53,9 +53,7 @@ def main_app(ns: dict[str, Any]) -> None:
     origin = settings.CORS_ORIGINS[0]
     with TestClient(ns["app"]) as client:
         assert client.get("/health").json() == {"status": "ok"}
-        preflight = client.options(
-            "/health", headers={"Origin": origin, "Access-Control-Request-Method": "GET"}
-        )
+        preflight = client.options("/health", headers={"Origin": origin, "Access-Control-Request-Method": "GET"})
         assert preflight.headers["access-control-allow-origin"] == origin
         asyncio.run(_create_tables())
         response = client.get("/api/users")
@@ -87,9 +85,7 @@ def user_service_crud(ns: dict[str, Any]) -> None:
             ada = await service.create(
                 UserCreate(email="ada@example.com", name="Ada Lovelace", password="analytical engine")
             )
-            await service.create(
-                UserCreate(email="alan@example.com", name="Alan Turing", password="universal machine")
-            )
+            await service.create(UserCreate(email="alan@example.com", name="Alan Turing", password="universal machine"))
             fetched = await service.get_by_id(ada.id)
             assert fetched.email == "ada@example.com"
             assert verify_password("analytical engine", fetched.password_hash)
@@ -126,9 +122,7 @@ def pydantic_schemas(ns: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         ns["UserFilters"](limit=101)
     now = datetime.now(UTC)
-    row = SimpleNamespace(
-        id="1", email="ada@example.com", name="Ada", status="active", created_at=now, updated_at=now
-    )
+    row = SimpleNamespace(id="1", email="ada@example.com", name="Ada", status="active", created_at=now, updated_at=now)
     user = ns["UserResponse"].model_validate(row)
     page = ns["PaginatedResponse"][ns["UserResponse"]](data=[user], meta={"total": 1})
     assert page.model_dump()["data"][0]["email"] == "ada@example.com"

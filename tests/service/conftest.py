@@ -121,9 +121,7 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
-def empty_database_url(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[str]:
+def empty_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database of the current backend without any tables: not even migrated."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
@@ -155,9 +153,7 @@ ClientFactory = Callable[..., ApiClient]
 
 
 @pytest.fixture
-def build_client(
-    database_url: str, clock: ManualClock, demo_password_hash: str
-) -> Iterator[ClientFactory]:
+def build_client(database_url: str, clock: ManualClock, demo_password_hash: str) -> Iterator[ClientFactory]:
     """Build clients for apps with custom settings, sharing the seeded test database."""
     clients: list[ApiClient] = []
 

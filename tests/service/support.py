@@ -32,9 +32,7 @@ class ApiClient:
         self.app = app
         self._stack = ExitStack()
         self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
-        self._stack.enter_context(
-            self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
-        )
+        self._stack.enter_context(self._portal.wrap_async_context_manager(app.router.lifespan_context(app)))
         transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))
         self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
@@ -145,9 +143,7 @@ class TemporaryPostgres:
         )
         # fsync=off: the cluster is thrown away after the run, durability buys nothing.
         options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        server._run(
-            "pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w", "-o", options, "start"
-        )
+        server._run("pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w", "-o", options, "start")
         return server
 
     @property

@@ -63,17 +63,13 @@ def test_login_rejects_unknown_fields(client: ApiClient) -> None:
     response = client.post("/api/auth/login", json={**ALICE_LOGIN, "grant_type": "password"})
 
     assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {"field": "body.grant_type", "message": "Extra inputs are not permitted"}
-    ]
+    assert response.json()["errors"] == [{"field": "body.grant_type", "message": "Extra inputs are not permitted"}]
 
 
 def test_token_responses_must_not_be_cached(client: ApiClient) -> None:
     # RFC 6749 §5.1: Cache-Control: no-store on every response carrying tokens.
     response = client.post("/api/auth/login", json=ALICE_LOGIN)
-    refreshed = client.post(
-        "/api/auth/refresh", json={"refresh_token": response.json()["refresh_token"]}
-    )
+    refreshed = client.post("/api/auth/refresh", json={"refresh_token": response.json()["refresh_token"]})
 
     assert response.headers["cache-control"] == "no-store"
     assert refreshed.status_code == 200
@@ -86,9 +82,7 @@ def test_login_email_is_case_insensitive(client: ApiClient) -> None:
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_401(client: ApiClient) -> None:
     wrong_password = client.post("/api/auth/login", json={**ALICE_LOGIN, "password": "nope"})
-    unknown_email = client.post(
-        "/api/auth/login", json={**ALICE_LOGIN, "email": "nobody@example.com"}
-    )
+    unknown_email = client.post("/api/auth/login", json={**ALICE_LOGIN, "email": "nobody@example.com"})
 
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert wrong_password.json()["detail"] == unknown_email.json()["detail"]
@@ -109,9 +103,7 @@ def test_passwords_are_stored_as_argon2id_hashes(client: ApiClient) -> None:
     )
 
     with client.app.state.context.session_factory() as session:
-        stored = session.scalars(
-            select(User.password_hash).where(User.email == "dave@example.com")
-        ).one()
+        stored = session.scalars(select(User.password_hash).where(User.email == "dave@example.com")).one()
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert "a-long-passphrase" not in stored
 
@@ -154,9 +146,7 @@ def test_reuse_only_revokes_the_affected_session(client: ApiClient) -> None:
     client.post("/api/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
     client.post("/api/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
 
-    response = client.post(
-        "/api/auth/refresh", json={"refresh_token": other_device["refresh_token"]}
-    )
+    response = client.post("/api/auth/refresh", json={"refresh_token": other_device["refresh_token"]})
 
     assert response.status_code == 200
 

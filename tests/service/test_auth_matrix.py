@@ -33,9 +33,7 @@ def _claims(settings, **overrides: object) -> dict[str, object]:
 
 
 def _signed(settings, **overrides: object) -> str:
-    return jwt.encode(
-        _claims(settings, **overrides), settings.jwt_secret.get_secret_value(), algorithm="HS256"
-    )
+    return jwt.encode(_claims(settings, **overrides), settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
 def _alg_none(settings) -> str:
@@ -67,17 +65,13 @@ CASES: dict[str, Callable[..., str | None]] = {
     "alg none": lambda client, settings, auth: _alg_none(settings),
     "wrong issuer": lambda client, settings, auth: _signed(settings, iss="https://evil.example"),
     "wrong audience": lambda client, settings, auth: _signed(settings, aud="another-api"),
-    "refresh token as access token": lambda client, settings, auth: _refresh_token(
-        client, settings
-    ),
+    "refresh token as access token": lambda client, settings, auth: _refresh_token(client, settings),
     "revoked (account deactivated)": _of_a_deactivated_account,
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_bad_access_token_is_a_401_problem(
-    client: ApiClient, settings, auth, backend: str, case: str
-) -> None:
+def test_a_bad_access_token_is_a_401_problem(client: ApiClient, settings, auth, backend: str, case: str) -> None:
     token = CASES[case](client, settings, auth)
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
 
@@ -108,6 +102,5 @@ def test_the_matrix_is_recorded() -> None:
     record_result(
         "auth matrix",
         "every bad credential is a 401 problem: " + ", ".join(sorted(REJECTED)),
-        f"{len(REJECTED)} of {len(REJECTED)} rejected with 401, on "
-        + " and ".join(sorted(BACKENDS_RUN)),
+        f"{len(REJECTED)} of {len(REJECTED)} rejected with 401, on " + " and ".join(sorted(BACKENDS_RUN)),
     )

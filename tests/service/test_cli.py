@@ -32,9 +32,7 @@ def test_check_passes_on_a_current_file(tmp_path: Path) -> None:
     assert main(["export-openapi", str(target), "--check"]) == 0
 
 
-def test_check_fails_and_says_how_to_regenerate(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_fails_and_says_how_to_regenerate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "openapi.json"
     target.write_text("{}\n", encoding="utf-8")
 

@@ -23,9 +23,7 @@ def assert_problem(response, status: int, code: str) -> dict:
     assert body["status"] == status
     assert body["code"] == code
     assert body["type"] == (
-        "https://agentkb.github.io/agentkb/api-examples/errors/"
-        + code.lower().replace("_", "-")
-        + ".html"
+        "https://agentkb.github.io/agentkb/api-examples/errors/" + code.lower().replace("_", "-") + ".html"
     )
     assert body["instance"] == response.request.url.path
     assert body["request_id"] == response.headers["x-request-id"]
@@ -95,30 +93,25 @@ def test_the_problem_base_url_is_configurable(build_client) -> None:
         (f"/api/users/{demo.ALICE_ID}/orders", {"created_at": "2025-01-01T00:00:00Z"}),
     ],
 )
-def test_fields_the_server_owns_are_refused_not_dropped(
-    client: ApiClient, auth, path: str, body: dict
-) -> None:
+def test_fields_the_server_owns_are_refused_not_dropped(client: ApiClient, auth, path: str, body: dict) -> None:
     valid = {
         "/api/users": {"email": "eve@example.com", "name": "Eve", "password": demo.DEMO_PASSWORD},
-        f"/api/users/{demo.ALICE_ID}/orders": {
-            "items": [{"sku": "MUG-001", "quantity": 1, "unit_price": "9.90"}]
-        },
+        f"/api/users/{demo.ALICE_ID}/orders": {"items": [{"sku": "MUG-001", "quantity": 1, "unit_price": "9.90"}]},
     }[path]
 
     response = client.post(path, json={**valid, **body}, headers=auth.alice)
 
     problem = assert_problem(response, 422, "VALIDATION_ERROR")
     (field,) = body
-    assert problem["errors"] == [
-        {"field": f"body.{field}", "message": "Extra inputs are not permitted"}
-    ]
+    assert problem["errors"] == [{"field": f"body.{field}", "message": "Extra inputs are not permitted"}]
 
 
 def test_a_body_over_the_declared_limit_is_a_413_problem(build_client) -> None:
     client = build_client(max_body_bytes=2048)
 
-    response = client.post("/api/auth/login", content=b"{" + b" " * 4096 + b"}",
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/auth/login", content=b"{" + b" " * 4096 + b"}", headers={"content-type": "application/json"}
+    )
 
     body = assert_problem(response, 413, "CONTENT_TOO_LARGE")
     assert "2048 bytes" in body["detail"]
@@ -133,9 +126,7 @@ def test_a_chunked_body_over_the_limit_is_a_413_problem(build_client) -> None:
             yield b"x" * 512
         yield b'"}'
 
-    response = client.post(
-        "/api/auth/login", content=chunks(), headers={"content-type": "application/json"}
-    )
+    response = client.post("/api/auth/login", content=chunks(), headers={"content-type": "application/json"})
 
     assert "content-length" not in response.request.headers
     assert_problem(response, 413, "CONTENT_TOO_LARGE")
@@ -144,17 +135,13 @@ def test_a_chunked_body_over_the_limit_is_a_413_problem(build_client) -> None:
 def test_a_body_under_the_limit_is_served(build_client) -> None:
     client = build_client(max_body_bytes=2048)
 
-    response = client.post(
-        "/api/auth/login", json={"email": "alice@example.com", "password": demo.DEMO_PASSWORD}
-    )
+    response = client.post("/api/auth/login", json={"email": "alice@example.com", "password": demo.DEMO_PASSWORD})
 
     assert response.status_code == 200
 
 
 def test_a_missing_resource_is_a_404_problem(client: ApiClient, auth) -> None:
-    assert_problem(
-        client.get(f"/api/users/{demo.UNKNOWN_ID}", headers=auth.admin), 404, "NOT_FOUND"
-    )
+    assert_problem(client.get(f"/api/users/{demo.UNKNOWN_ID}", headers=auth.admin), 404, "NOT_FOUND")
 
 
 def test_validation_errors_list_each_field_without_echoing_input(client: ApiClient) -> None:
@@ -177,9 +164,7 @@ def test_validation_errors_list_each_field_without_echoing_input(client: ApiClie
     ids=["truncated", "trailing-comma", "form-encoded", "single-quotes"],
 )
 def test_malformed_json_is_a_400_problem(client: ApiClient, content: bytes) -> None:
-    response = client.post(
-        "/api/auth/login", content=content, headers={"Content-Type": "application/json"}
-    )
+    response = client.post("/api/auth/login", content=content, headers={"Content-Type": "application/json"})
 
     body = assert_problem(response, 400, "BAD_REQUEST")
     assert body["title"] == "Malformed request"
@@ -187,24 +172,16 @@ def test_malformed_json_is_a_400_problem(client: ApiClient, content: bytes) -> N
     assert "errors" not in body
 
 
-@pytest.mark.parametrize(
-    "content", [b"[]", b'"alice@example.com"', b"null"], ids=["array", "string", "null"]
-)
-def test_well_formed_json_of_the_wrong_shape_is_a_422_problem(
-    client: ApiClient, content: bytes
-) -> None:
-    response = client.post(
-        "/api/auth/login", content=content, headers={"Content-Type": "application/json"}
-    )
+@pytest.mark.parametrize("content", [b"[]", b'"alice@example.com"', b"null"], ids=["array", "string", "null"])
+def test_well_formed_json_of_the_wrong_shape_is_a_422_problem(client: ApiClient, content: bytes) -> None:
+    response = client.post("/api/auth/login", content=content, headers={"Content-Type": "application/json"})
 
     body = assert_problem(response, 422, "VALIDATION_ERROR")
     assert body["errors"][0]["field"].startswith("body")
 
 
 def test_a_malformed_uuid_in_the_path_is_a_validation_problem(client: ApiClient, auth) -> None:
-    body = assert_problem(
-        client.get("/api/users/not-a-uuid", headers=auth.admin), 422, "VALIDATION_ERROR"
-    )
+    body = assert_problem(client.get("/api/users/not-a-uuid", headers=auth.admin), 422, "VALIDATION_ERROR")
 
     assert body["errors"][0]["field"] == "path.user_id"
 
@@ -222,9 +199,7 @@ def unmigrated_client(empty_database_url: str, clock) -> Iterator[ApiClient]:
     client.close()
 
 
-def test_an_unexpected_error_is_a_generic_500_that_leaks_nothing(
-    unmigrated_client: ApiClient, auth
-) -> None:
+def test_an_unexpected_error_is_a_generic_500_that_leaks_nothing(unmigrated_client: ApiClient, auth) -> None:
     response = unmigrated_client.get("/api/users/me", headers=auth.alice)
 
     body = assert_problem(response, 500, "INTERNAL_ERROR")
@@ -238,9 +213,7 @@ def test_an_unexpected_error_is_logged_with_the_request_id(
     unmigrated_client: ApiClient, auth, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="reference_api.errors"):
-        response = unmigrated_client.get(
-            "/api/users/me", headers={**auth.alice, "X-Request-ID": "trace-me-500"}
-        )
+        response = unmigrated_client.get("/api/users/me", headers={**auth.alice, "X-Request-ID": "trace-me-500"})
 
     [record] = caplog.records
     assert record.request_id == "trace-me-500" == response.json()["request_id"]

@@ -59,8 +59,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, d
     total = sum(CASES.values())
     record_result(
         "schemathesis",
-        f"at least {MINIMUM_CASES} generated requests against openapi.json: "
-        "no 5xx, every response as documented",
+        f"at least {MINIMUM_CASES} generated requests against openapi.json: no 5xx, every response as documented",
         f"{total} cases over {len(CASES)} operations in {time.monotonic() - started:.0f} s; "
         f"{sum(FAILED.values())} responses failed a check (5xx or not as documented); "
         f"statuses seen: {', '.join(str(status) for status in sorted(STATUSES))}",
@@ -116,4 +115,3 @@ def test_every_response_matches_the_spec(method: str, path: str, api_schema, fuz
 def test_enough_cases_ran() -> None:
     # Runs after the parametrised test in file order.
     assert sum(CASES.values()) >= MINIMUM_CASES, CASES
-

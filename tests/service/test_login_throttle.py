@@ -66,10 +66,7 @@ def test_an_address_is_throttled_across_accounts(build_client) -> None:
     client = build_client(login_failures_per_account=100, login_failures_per_ip=3)
     emails = ["alice@example.com", "bob@example.com", "nobody@example.com", "carol@example.com"]
 
-    statuses = [
-        client.post("/api/auth/login", json={**WRONG, "email": email}).status_code
-        for email in emails
-    ]
+    statuses = [client.post("/api/auth/login", json={**WRONG, "email": email}).status_code for email in emails]
 
     assert statuses == [401, 401, 401, 429]
 
@@ -98,9 +95,7 @@ def test_parallel_guesses_get_exactly_the_budget(build_client) -> None:
 
     assert sorted(statuses) == [401] * 5 + [429] * 7
     with client.app.state.context.session_factory() as session:
-        level = session.scalar(
-            select(LoginFailures.level).where(LoginFailures.key == "account:alice@example.com")
-        )
+        level = session.scalar(select(LoginFailures.level).where(LoginFailures.key == "account:alice@example.com"))
     assert level == 5
 
 

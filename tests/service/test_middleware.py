@@ -73,9 +73,7 @@ def test_each_request_is_logged_as_one_json_line(client: ApiClient, json_log) ->
 def test_logs_never_contain_passwords_or_tokens(client: ApiClient, json_log) -> None:
     login = {"email": "alice@example.com", "password": demo.DEMO_PASSWORD}
     tokens = client.post("/api/auth/login", json=login).json()
-    client.get(
-        "/api/users/me?debug=1", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    )
+    client.get("/api/users/me?debug=1", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
 
     output = json_log.getvalue()
@@ -182,9 +180,7 @@ def test_readiness_is_503_when_postgresql_is_down(clock) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(
-        make_settings(f"postgresql+psycopg://postgres@127.0.0.1:{port}/none"), clock=clock
-    )
+    app = create_app(make_settings(f"postgresql+psycopg://postgres@127.0.0.1:{port}/none"), clock=clock)
     client = ApiClient(app)
     try:
         assert client.get("/api/health/ready").status_code == 503

@@ -80,18 +80,14 @@ def _success(operation: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 @pytest.mark.parametrize(("method", "path"), _operations())
-def test_the_documented_success_example_replays(
-    method: str, path: str, client: ApiClient, auth
-) -> None:
+def test_the_documented_success_example_replays(method: str, path: str, client: ApiClient, auth) -> None:
     operation = SPEC["paths"][path][method]
     url, query = _path_and_query(operation, path)
     headers = {}
     if _needs_token(operation):
         headers = auth.admin if (method, path) in ADMIN_ONLY else auth.alice
 
-    response = client.request(
-        method.upper(), url, params=query, headers=headers, **_body(operation)
-    )
+    response = client.request(method.upper(), url, params=query, headers=headers, **_body(operation))
 
     status, documented = _success(operation)
     assert response.status_code == status, response.text
@@ -135,29 +131,17 @@ ALICE_REPLACEMENT = {
 BODY_TRIGGERED = {
     ("post", "/api/users", "401"): Trigger(caller=None, json={**DAVE, "role": "admin"}),
     ("post", "/api/users", "403"): Trigger(json={**DAVE, "role": "admin"}),
-    ("post", "/api/users", "409"): Trigger(
-        caller=None, json={**DAVE, "email": "alice@example.com"}
-    ),
-    ("post", "/api/users", "422"): Trigger(
-        caller=None, json={**DAVE, "email": "alice", "password": "short1"}
-    ),
+    ("post", "/api/users", "409"): Trigger(caller=None, json={**DAVE, "email": "alice@example.com"}),
+    ("post", "/api/users", "422"): Trigger(caller=None, json={**DAVE, "email": "alice", "password": "short1"}),
     ("get", "/api/users", "422"): Trigger(caller="admin", query={"sort": "password_hash"}),
-    ("put", "/api/users/{user_id}", "409"): Trigger(
-        json={**ALICE_REPLACEMENT, "email": "bob@example.com"}
-    ),
-    ("put", "/api/users/{user_id}", "422"): Trigger(
-        json={k: v for k, v in ALICE_REPLACEMENT.items() if k != "status"}
-    ),
+    ("put", "/api/users/{user_id}", "409"): Trigger(json={**ALICE_REPLACEMENT, "email": "bob@example.com"}),
+    ("put", "/api/users/{user_id}", "422"): Trigger(json={k: v for k, v in ALICE_REPLACEMENT.items() if k != "status"}),
     ("patch", "/api/users/{user_id}", "403"): Trigger(json={"role": "admin"}),
     ("patch", "/api/users/{user_id}", "409"): Trigger(json={"email": "bob@example.com"}),
     ("patch", "/api/users/{user_id}", "422"): Trigger(json={"name": None}),
     # An ETag from before the demo user's last write.
-    ("put", "/api/users/{user_id}", "412"): Trigger(
-        json=ALICE_REPLACEMENT, headers={"If-Match": '"0"'}
-    ),
-    ("patch", "/api/users/{user_id}", "412"): Trigger(
-        json={"name": "Alice"}, headers={"If-Match": '"0"'}
-    ),
+    ("put", "/api/users/{user_id}", "412"): Trigger(json=ALICE_REPLACEMENT, headers={"If-Match": '"0"'}),
+    ("patch", "/api/users/{user_id}", "412"): Trigger(json={"name": "Alice"}, headers={"If-Match": '"0"'}),
     ("get", "/api/users/{user_id}/orders", "422"): Trigger(query={"limit": 101}),
     ("post", "/api/users/{user_id}/orders", "422"): Trigger(
         json={"items": [{"sku": "MUG-001", "quantity": 0, "unit_price": "9.90"}]}
@@ -188,9 +172,7 @@ def _error_examples() -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(("method", "path", "status"), _error_examples())
-def test_the_documented_error_example_replays(
-    method: str, path: str, status: str, client: ApiClient, auth
-) -> None:
+def test_the_documented_error_example_replays(method: str, path: str, status: str, client: ApiClient, auth) -> None:
     operation = SPEC["paths"][path][method]
     example = operation["responses"][status]["content"]["application/problem+json"]["example"]
     _, query = _path_and_query(operation, path)
@@ -212,9 +194,7 @@ def test_the_documented_error_example_replays(
     if "content" in body:
         headers = {**headers, "Content-Type": "application/json"}
 
-    response = client.request(
-        method.upper(), example["instance"], params=query, headers=headers, **body
-    )
+    response = client.request(method.upper(), example["instance"], params=query, headers=headers, **body)
 
     assert response.status_code == int(status), response.text
     assert _without(response.json(), VOLATILE) == _without(example, VOLATILE)

@@ -34,8 +34,7 @@ def test_committed_spec_matches_the_code(app) -> None:
     current = render_openapi(app)
 
     assert COMMITTED.read_text(encoding="utf-8") == current, (
-        f"{COMMITTED} is out of date; regenerate it from the repository root with: "
-        f"{REGENERATE_COMMAND}"
+        f"{COMMITTED} is out of date; regenerate it from the repository root with: {REGENERATE_COMMAND}"
     )
 
 

@@ -138,9 +138,7 @@ def test_an_admin_can_read_anyones_orders(client: ApiClient, auth) -> None:
 
 
 def test_an_order_is_only_found_under_its_owner(client: ApiClient, auth) -> None:
-    response = client.get(
-        f"/api/users/{demo.BOB_ID}/orders/{demo.ALICE_ORDER_ID}", headers=auth.admin
-    )
+    response = client.get(f"/api/users/{demo.BOB_ID}/orders/{demo.ALICE_ORDER_ID}", headers=auth.admin)
 
     assert response.status_code == 404
 

@@ -47,9 +47,7 @@ def test_a_stale_if_match_is_a_412_and_changes_nothing(client: ApiClient, auth, 
 
 @pytest.mark.parametrize("if_match", ['"1"', '"7", "1"', "*"])
 def test_a_current_if_match_lets_the_write_through(client: ApiClient, auth, if_match) -> None:
-    response = client.patch(
-        ALICE, json={"name": "Alice L."}, headers={**auth.alice, "If-Match": if_match}
-    )
+    response = client.patch(ALICE, json={"name": "Alice L."}, headers={**auth.alice, "If-Match": if_match})
 
     assert response.status_code == 200
 
@@ -57,9 +55,7 @@ def test_a_current_if_match_lets_the_write_through(client: ApiClient, auth, if_m
 @pytest.mark.parametrize("if_match", ['W/"1"', "1", '"one"'])
 def test_weak_or_foreign_etags_never_match(client: ApiClient, auth, if_match) -> None:
     # If-Match uses the strong comparison (RFC 9110 §13.1.1).
-    response = client.patch(
-        ALICE, json={"name": "Alice L."}, headers={**auth.alice, "If-Match": if_match}
-    )
+    response = client.patch(ALICE, json={"name": "Alice L."}, headers={**auth.alice, "If-Match": if_match})
 
     assert response.status_code == 412
 
@@ -130,9 +126,7 @@ def test_concurrent_requests_sharing_a_key_create_one_order(client: ApiClient, a
     headers = {**auth.alice, "Idempotency-Key": "burst"}
 
     with ThreadPoolExecutor(max_workers=10) as pool:
-        responses = list(
-            pool.map(lambda _: client.post(ORDERS, json=ORDER, headers=headers), range(10))
-        )
+        responses = list(pool.map(lambda _: client.post(ORDERS, json=ORDER, headers=headers), range(10)))
 
     assert {response.status_code for response in responses} == {201}
     assert len({response.json()["id"] for response in responses}) == 1
@@ -140,9 +134,7 @@ def test_concurrent_requests_sharing_a_key_create_one_order(client: ApiClient, a
     assert count(client, OutboxEvent) == 1
 
 
-def test_placing_an_order_writes_its_event_in_the_same_transaction(
-    client: ApiClient, auth
-) -> None:
+def test_placing_an_order_writes_its_event_in_the_same_transaction(client: ApiClient, auth) -> None:
     order = client.post(ORDERS, json=ORDER, headers=auth.alice).json()
 
     with client.app.state.context.session_factory() as session:

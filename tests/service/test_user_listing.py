@@ -43,9 +43,7 @@ def test_total_pages_rounds_up(client: ApiClient, auth, limit: int, total_pages:
     assert response.json()["meta"]["total_pages"] == total_pages
 
 
-def test_a_page_past_the_end_is_empty_but_still_reports_the_total(
-    client: ApiClient, auth
-) -> None:
+def test_a_page_past_the_end_is_empty_but_still_reports_the_total(client: ApiClient, auth) -> None:
     response = client.get("/api/users", params={"page": 9, "limit": 3}, headers=auth.admin)
 
     assert response.status_code == 200

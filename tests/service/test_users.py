@@ -118,9 +118,7 @@ def test_put_requires_every_field(client: ApiClient, auth) -> None:
 
 
 def test_patch_changes_only_the_fields_sent(client: ApiClient, auth) -> None:
-    response = client.patch(
-        f"/api/users/{demo.ALICE_ID}", json={"name": "Alice L."}, headers=auth.alice
-    )
+    response = client.patch(f"/api/users/{demo.ALICE_ID}", json={"name": "Alice L."}, headers=auth.alice)
 
     assert response.status_code == 200
     assert response.json()["name"] == "Alice L."
@@ -135,26 +133,20 @@ def test_patch_rejects_explicit_null(client: ApiClient, auth) -> None:
 
 
 def test_patch_to_a_taken_email_is_a_conflict(client: ApiClient, auth) -> None:
-    response = client.patch(
-        f"/api/users/{demo.ALICE_ID}", json={"email": "bob@example.com"}, headers=auth.alice
-    )
+    response = client.patch(f"/api/users/{demo.ALICE_ID}", json={"email": "bob@example.com"}, headers=auth.alice)
 
     assert response.status_code == 409
 
 
 def test_a_user_cannot_promote_themself(client: ApiClient, auth) -> None:
-    response = client.patch(
-        f"/api/users/{demo.ALICE_ID}", json={"role": "admin"}, headers=auth.alice
-    )
+    response = client.patch(f"/api/users/{demo.ALICE_ID}", json={"role": "admin"}, headers=auth.alice)
 
     assert response.status_code == 403
     assert response.json()["detail"] == "Only an admin may change role or status."
 
 
 def test_an_admin_can_deactivate_a_user(client: ApiClient, auth) -> None:
-    response = client.patch(
-        f"/api/users/{demo.BOB_ID}", json={"status": "inactive"}, headers=auth.admin
-    )
+    response = client.patch(f"/api/users/{demo.BOB_ID}", json={"status": "inactive"}, headers=auth.admin)
 
     assert response.status_code == 200
     assert response.json()["status"] == "inactive"

@@ -68,9 +68,7 @@ def dispatcher(client: ApiClient, receiver: Receiver, clock, **policy: float) ->
         url=receiver.url,
         secret=SECRET,
         timeout_seconds=policy.pop("timeout", 2.0),
-        policy=RetryPolicy(
-            max_attempts=int(policy.pop("max_attempts", 3)), base_seconds=10, max_seconds=60
-        ),
+        policy=RetryPolicy(max_attempts=int(policy.pop("max_attempts", 3)), base_seconds=10, max_seconds=60),
         rand=lambda: 0.5,
     )
 
@@ -87,7 +85,7 @@ def test_an_order_is_delivered_signed(client: ApiClient, auth, receiver, clock) 
     assert sender.deliver_due() == 1
     sender.close()
 
-    (headers, body), = receiver.received
+    ((headers, body),) = receiver.received
     payload = json.loads(body)
     assert payload["type"] == "order.placed"
     assert payload["data"]["order_id"] == order["id"]
@@ -176,12 +174,10 @@ def test_an_unreachable_receiver_is_retried(client: ApiClient, auth, clock) -> N
 
 
 def test_the_running_service_delivers_in_the_background(build_client, auth, receiver) -> None:
-    client = build_client(
-        webhook_url=receiver.url, webhook_secret=SECRET, webhook_poll_seconds=0.05
-    )
+    client = build_client(webhook_url=receiver.url, webhook_secret=SECRET, webhook_poll_seconds=0.05)
 
     client.post(ORDERS, json=ORDER, headers=auth.alice)
 
     assert receiver.arrived.wait(timeout=10)
-    (headers, body), = receiver.received
+    ((headers, body),) = receiver.received
     assert json.loads(body)["type"] == "order.placed"

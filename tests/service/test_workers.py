@@ -48,9 +48,7 @@ class Server:
     def client(self) -> httpx.Client:
         # No keep-alive: every request opens a connection, so the kernel spreads them
         # over both worker processes instead of pinning one.
-        return httpx.Client(
-            base_url=self.url, timeout=30, limits=httpx.Limits(max_keepalive_connections=0)
-        )
+        return httpx.Client(base_url=self.url, timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
 
     def kill(self) -> None:
         # The whole process group: the supervisor and both workers, no clean-up.
@@ -177,9 +175,7 @@ def test_the_real_server_refuses_an_oversized_chunked_body(serve) -> None:
         yield b'", "password": "correct-horse-battery-staple"}'
 
     with server.client() as client:
-        response = client.post(
-            "/api/users", content=chunks(), headers={"Content-Type": "application/json"}
-        )
+        response = client.post("/api/users", content=chunks(), headers={"Content-Type": "application/json"})
 
     assert response.request.headers["transfer-encoding"] == "chunked"
     assert response.status_code == 413
@@ -208,8 +204,7 @@ def test_fifty_simultaneous_sign_ups_with_one_email_make_one_account(serve) -> N
     record_result(
         "concurrent sign-ups",
         "50 simultaneous sign-ups with one email: one account",
-        f"2 workers on PostgreSQL: {statuses.count(201)} x 201, {statuses.count(409)} x 409, "
-        f"{rows} row",
+        f"2 workers on PostgreSQL: {statuses.count(201)} x 201, {statuses.count(409)} x 409, {rows} row",
     )
 
 
@@ -248,9 +243,7 @@ def test_sigkill_mid_load_loses_no_committed_order_or_event(serve) -> None:
     server = serve()
     with server.client() as client:
         tokens = _sign_up_and_log_in(client, "buyer@example.com")
-        me = client.get(
-            "/api/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-        ).json()
+        me = client.get("/api/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     order = {"items": [{"sku": "MUG-001", "quantity": 1, "unit_price": "9.90"}]}
     acknowledged: list[str] = []

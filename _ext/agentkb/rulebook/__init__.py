@@ -180,7 +180,7 @@ def load_file(path: Path) -> list[Convention]:
         raise RulebookError(path, (mark.line + 1) if mark else 1, f"malformed YAML: {exc.problem}") from None
     if not isinstance(data, list):
         raise RulebookError(path, 1, "the file must be a list of conventions")
-    lines = _lines(node)
+    lines = _lines(node) if node is not None else {}
     guide = f"guides/{path.stem}"
     conventions = []
     for index, raw in enumerate(data):
@@ -194,9 +194,11 @@ def load_file(path: Path) -> list[Convention]:
             raise RulebookError(path, line, f"{conv_id}: level must be one of {', '.join(LEVELS)}")
         if not raw.get("title"):
             raise RulebookError(path, line, f"{conv_id}: a convention needs a title")
-        rule_nodes = next(
-            (v for k, v in node.value[index].value if isinstance(k, yaml.ScalarNode) and k.value == "rules"), None
-        ) if isinstance(node, yaml.SequenceNode) else None
+        rule_nodes = (
+            next((v for k, v in node.value[index].value if isinstance(k, yaml.ScalarNode) and k.value == "rules"), None)
+            if isinstance(node, yaml.SequenceNode)
+            else None
+        )
         rule_lines = _lines(rule_nodes) if rule_nodes is not None else {}
         rules = tuple(
             _rule(conv_id, rule, path, rule_lines.get(i, line)) for i, rule in enumerate(raw.get("rules") or ())
@@ -204,10 +206,18 @@ def load_file(path: Path) -> list[Convention]:
         ids = [r.id for r in rules]
         if len(ids) != len(set(ids)):
             raise RulebookError(path, line, f"{conv_id}: two rules share an id")
-        conventions.append(Convention(
-            id=conv_id, title=str(raw["title"]), level=raw["level"], guide=guide,
-            checked_by=str(raw.get("checked_by", "review")), rules=rules, path=path, line=line,
-        ))
+        conventions.append(
+            Convention(
+                id=conv_id,
+                title=str(raw["title"]),
+                level=raw["level"],
+                guide=guide,
+                checked_by=str(raw.get("checked_by", "review")),
+                rules=rules,
+                path=path,
+                line=line,
+            )
+        )
     return conventions
 
 

@@ -18,9 +18,7 @@ UserId = Annotated[uuid.UUID, docs.path_param("ID of the user who owns the order
 OrderId = Annotated[uuid.UUID, docs.path_param("Order ID (UUID).", demo.ALICE_ORDER_ID)]
 
 _BOB_ORDERS_PATH = f"{docs.BOB_PATH}/orders"
-_NOT_YOURS = docs.problem(
-    ErrorCode.FORBIDDEN, "You may only access your own orders.", _BOB_ORDERS_PATH
-)
+_NOT_YOURS = docs.problem(ErrorCode.FORBIDDEN, "You may only access your own orders.", _BOB_ORDERS_PATH)
 _NO_SUCH_USER = docs.problem(
     ErrorCode.NOT_FOUND, f"No user with id {demo.UNKNOWN_ID}.", f"{docs.UNKNOWN_USER_PATH}/orders"
 )
@@ -71,9 +69,7 @@ def list_orders(
     ] = 1,
     limit: Annotated[
         int,
-        Query(
-            ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}
-        ),
+        Query(ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}),
     ] = DEFAULT_PAGE_SIZE,
 ) -> OrderPage:
     requested = PageRequest(page=page, limit=limit)
@@ -136,9 +132,7 @@ def create_order(
             "Retries of the same request reuse it.",
             min_length=1,
             max_length=255,
-            openapi_examples={
-                "uuid": docs.example("7f9c4b2e-5a1d-4c3e-9b8a-2d6f0e1c3a5b", "A fresh UUID")
-            },
+            openapi_examples={"uuid": docs.example("7f9c4b2e-5a1d-4c3e-9b8a-2d6f0e1c3a5b", "A fresh UUID")},
         ),
     ] = None,
 ) -> OrderRead:
@@ -169,7 +163,5 @@ def create_order(
         ),
     ),
 )
-def read_order(
-    user_id: UserId, order_id: OrderId, actor: CurrentUser, orders: OrderServiceDep
-) -> OrderRead:
+def read_order(user_id: UserId, order_id: OrderId, actor: CurrentUser, orders: OrderServiceDep) -> OrderRead:
     return OrderRead.model_validate(orders.get(user_id, order_id, actor))

@@ -30,12 +30,8 @@ UserId = Annotated[
     docs.path_param("User ID (UUID).", demo.ALICE_ID),
 ]
 
-_NOT_YOURS = docs.problem(
-    ErrorCode.FORBIDDEN, "You may only access your own account.", docs.BOB_PATH
-)
-_NO_SUCH_USER = docs.problem(
-    ErrorCode.NOT_FOUND, f"No user with id {demo.UNKNOWN_ID}.", docs.UNKNOWN_USER_PATH
-)
+_NOT_YOURS = docs.problem(ErrorCode.FORBIDDEN, "You may only access your own account.", docs.BOB_PATH)
+_NO_SUCH_USER = docs.problem(ErrorCode.NOT_FOUND, f"No user with id {demo.UNKNOWN_ID}.", docs.UNKNOWN_USER_PATH)
 
 
 def _with_etag(user: User) -> Response:
@@ -99,9 +95,7 @@ _BAD_USER_ID = docs.invalid(
             "User created.",
             docs.LOCATION_HEADER,
         ),
-        docs.problem(
-            ErrorCode.UNAUTHENTICATED, "Sign in as an admin to create admin users.", "/api/users"
-        ),
+        docs.problem(ErrorCode.UNAUTHENTICATED, "Sign in as an admin to create admin users.", "/api/users"),
         docs.problem(ErrorCode.FORBIDDEN, ADMIN_REQUIRED, "/api/users"),
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, "/api/users"),
         docs.malformed("/api/users"),
@@ -206,17 +200,13 @@ def list_users(
     ] = 1,
     limit: Annotated[
         int,
-        Query(
-            ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}
-        ),
+        Query(ge=1, le=MAX_PAGE_SIZE, openapi_examples={"default": docs.example(20, "20 per page")}),
     ] = DEFAULT_PAGE_SIZE,
     user_status: Annotated[
         UserStatus | None,
         Query(alias="status", openapi_examples={"active": docs.example("active", "Active only")}),
     ] = None,
-    role: Annotated[
-        Role | None, Query(openapi_examples={"users": docs.example("user", "Non-admins")})
-    ] = None,
+    role: Annotated[Role | None, Query(openapi_examples={"users": docs.example("user", "Non-admins")})] = None,
     q: Annotated[
         str | None,
         Query(
@@ -228,9 +218,7 @@ def list_users(
     ] = None,
 ) -> Response:
     requested = PageRequest(page=page, limit=limit)
-    found, total = users.list_page(
-        UserFilters(status=user_status, role=role, search=q), sort, requested, actor
-    )
+    found, total = users.list_page(UserFilters(status=user_status, role=role, search=q), sort, requested, actor)
     return json_response(
         UserPage(
             data=[UserRead.model_validate(user) for user in found],
@@ -310,9 +298,7 @@ def replace_user(
     responses=docs.merge(
         docs.ok(200, _REPLACED_ALICE, "The updated user.", docs.ETAG_HEADER),
         docs.unauthenticated(docs.ALICE_PATH),
-        docs.problem(
-            ErrorCode.FORBIDDEN, "Only an admin may change role or status.", docs.ALICE_PATH
-        ),
+        docs.problem(ErrorCode.FORBIDDEN, "Only an admin may change role or status.", docs.ALICE_PATH),
         _NO_SUCH_USER,
         docs.problem(ErrorCode.CONFLICT, DUPLICATE_EMAIL, docs.ALICE_PATH),
         _STALE,
@@ -322,9 +308,7 @@ def replace_user(
 )
 def update_user(
     user_id: UserId,
-    data: Annotated[
-        UserUpdate, docs.body({"name": "Alice Pleasance Liddell"}, "Change the display name")
-    ],
+    data: Annotated[UserUpdate, docs.body({"name": "Alice Pleasance Liddell"}, "Change the display name")],
     actor: CurrentUser,
     users: UserServiceDep,
     if_match: IfMatch,

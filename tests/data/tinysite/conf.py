@@ -9,3 +9,4 @@ nitpicky = True
 myst_enable_extensions = ["colon_fence", "fieldlist", "deflist"]
 myst_heading_anchors = 4
 agentkb_rulebook = "rulebook"
+agentkb_conformance_tests = ""

@@ -25,9 +25,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column(
             "role",
-            sa.Enum(
-                "admin", "user", name="role", native_enum=False, create_constraint=True, length=16
-            ),
+            sa.Enum("admin", "user", name="role", native_enum=False, create_constraint=True, length=16),
             nullable=False,
         ),
         sa.Column(
@@ -53,9 +51,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_orders_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_orders_user_id_users", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name="pk_orders"),
     )
     op.create_index("ix_orders_user_id", "orders", ["user_id"])
@@ -69,9 +65,7 @@ def upgrade() -> None:
         sa.Column("unit_price_cents", sa.Integer(), nullable=False),
         sa.CheckConstraint("quantity > 0", name="ck_order_items_quantity_positive"),
         sa.CheckConstraint("unit_price_cents > 0", name="ck_order_items_unit_price_positive"),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name="fk_order_items_order_id_orders", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name="fk_order_items_order_id_orders", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name="pk_order_items"),
     )
     op.create_index("ix_order_items_order_id", "order_items", ["order_id"])

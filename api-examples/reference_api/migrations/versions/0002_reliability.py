@@ -71,9 +71,7 @@ def upgrade() -> None:
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_outbox_events"),
     )
-    op.create_index(
-        "ix_outbox_events_status_next_attempt_at", "outbox_events", ["status", "next_attempt_at"]
-    )
+    op.create_index("ix_outbox_events_status_next_attempt_at", "outbox_events", ["status", "next_attempt_at"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,95 @@
+"""Incremental builds: an edit re-reads and rewrites what shows it, and nothing else.
+
+Built in-process on a copy of the tiny site (tests/data/tinysite) with one more agent and
+one more guide that cites nobody; Sphinx's status output names what it reads and writes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+from sphinx.deprecation import RemovedInSphinx10Warning, RemovedInSphinx11Warning
+from tinybuild import TinyBuild, build, copy_tiny, edit
+
+AGENT = """---
+name: quiet-agent
+description: Says nothing about time.
+---
+
+## Style
+
+Keep functions short.
+"""
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[Path, TinyBuild]:
+    src = copy_tiny(tmp_path / "src")
+    (src / "agents/definitions/quiet-agent.md").write_text(AGENT, "utf-8")
+    (src / "guides/other.md").write_text("# Other\n\nNothing about agents.\n", "utf-8")
+    edit(src / "index.md", "guides/conventions\n", "guides/conventions\nguides/other\n")
+    first = build(src)
+    assert first.warnings == ""
+    return src, first
+
+
+def test_a_rebuild_with_nothing_changed_reads_and_writes_nothing(built: tuple[Path, TinyBuild]) -> None:
+    src, _ = built
+    again = build(src, fresh=False)
+    assert again.read == set() and again.written == set(), again.status
+
+
+def test_editing_one_agent_updates_the_pages_that_show_it_and_no_other(built: tuple[Path, TinyBuild]) -> None:
+    src, first = built
+    assert "dropped-in" in first.page("guides/time").select_one(".kb-conv-stances").get_text()
+    # The dropped-in agent stops using utcnow: its detected stance goes away.
+    edit(src / "agents/definitions/dropped-in.md", "datetime.utcnow()", "datetime.now(UTC)")
+    second = build(src, fresh=False)
+    assert second.warnings == ""
+    # Re-read: the agent, and the pages that list every agent.
+    assert second.read == {"agents/dropped-in", "agents/index", "guides/conventions"}, second.status
+    # Rewritten without re-reading: the guide whose convention lists the agents' stances.
+    assert {"agents/dropped-in", "agents/index", "guides/conventions", "guides/time"} <= second.written
+    assert not {"agents/quiet-agent", "agents/reviewed-agent", "guides/other"} & second.written, second.status
+    assert "dropped-in" not in second.page("guides/time").select_one(".kb-conv-stances").get_text()
+    matrix = second.page("guides/conventions")
+    assert not matrix.select("td[data-agent='dropped-in'].kb-contradicts")
+
+
+def test_editing_a_guide_rewrites_only_the_agent_pages_it_concerns(built: tuple[Path, TinyBuild]) -> None:
+    src, _ = built
+    edit(src / "guides/other.md", "Nothing about agents.", "Still nothing about agents.")
+    unrelated = build(src, fresh=False)
+    assert unrelated.read == {"guides/other"}, unrelated.status
+    assert not {"agents/dropped-in", "agents/quiet-agent", "agents/reviewed-agent"} & unrelated.written
+    # The guide setting out the convention: the agents with a stance on it show it beside their lines.
+    edit(src / "guides/time.md", "Store aware UTC datetimes.", "Store aware datetimes, in UTC.")
+    related = build(src, fresh=False)
+    assert related.read == {"guides/time"}, related.status
+    assert {"agents/dropped-in", "agents/reviewed-agent"} <= related.written
+    assert "agents/quiet-agent" not in related.written
+
+
+def test_a_sidecar_added_later_is_noticed(built: tuple[Path, TinyBuild]) -> None:
+    src, _ = built
+    review = src / "agents/definitions/reviewed-agent.stances.toml"
+    (src / "agents/definitions/quiet-agent.stances.toml").write_text(
+        review.read_text("utf-8").split("[[", 1)[0], "utf-8"
+    )
+    again = build(src, fresh=False)
+    assert "agents/quiet-agent" in again.read, again.status
+    assert "A person reviewed this agent" in again.page("agents/quiet-agent").get_text()
+
+
+def test_nothing_uses_an_api_that_sphinx_10_or_11_removes(tmp_path: Path) -> None:
+    """Sphinx 9 deprecates what 10 and 11 remove: a clean and an incremental build with those warnings as errors."""
+    src = copy_tiny(tmp_path / "src")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RemovedInSphinx10Warning)
+        warnings.simplefilter("error", RemovedInSphinx11Warning)
+        first = build(src)
+        edit(src / "agents/definitions/dropped-in.md", "datetime.utcnow()", "datetime.now(UTC)")
+        second = build(src, fresh=False)
+    assert first.warnings == second.warnings == ""
