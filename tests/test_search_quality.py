@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from searchquality import is_hit, load_questions, pagefind_results, pagefind_ui_results
-from webgates import browser, chromium_path, missing, serve
+from webgates import ROOT, browser, chromium_path, missing, serve
 
 TARGET = 0.95
 
@@ -39,6 +39,9 @@ def test_search_puts_the_expected_page_in_the_top_three(html: Path) -> None:
                 misses.append((question.q, question.page, results[:3]))
     rate = 1 - len(misses) / len(questions)
     assert rate >= TARGET, f"top-3 hit rate {rate:.1%} < {TARGET:.0%}; misses: {misses}"
+    published = ROOT / "guides" / "search.md"
+    stated = f"**{len(questions) - len(misses)} of {len(questions)}** questions ({rate:.0%})"
+    assert stated in published.read_text("utf-8"), f"guides/search.md should say {stated}; misses: {misses}"
 
 
 @pytest.mark.parametrize(
