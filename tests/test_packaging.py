@@ -26,8 +26,23 @@ def test_every_folder_of_python_modules_is_a_listed_package():
 
 
 def test_every_data_file_the_code_reads_is_package_data():
+    """Every file of the extension that is not Python ships in the wheel (rulebook, spec, scripts)."""
+    folder = ROOT / SETUPTOOLS["package-dir"]["agentkb"]
     data = SETUPTOOLS["package-data"]
-    assert (data["agentkb"], data["agentkb.rulebook"]) == (["*.toml"], ["*.yaml"])
+    missing = []
+    for path in folder.rglob("*"):
+        if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+            continue
+        relative = path.relative_to(folder)
+        # The deepest package (a folder with __init__.py) holding the file, and the file's path in it.
+        depth = max(
+            n for n in range(len(relative.parts)) if (folder.joinpath(*relative.parts[:n]) / "__init__.py").exists()
+        )
+        package = ".".join(["agentkb", *relative.parts[:depth]])
+        inside = Path(*relative.parts[depth:])
+        if not any(inside.match(pattern) for pattern in data.get(package, [])):
+            missing.append(str(relative))
+    assert missing == []
 
 
 def test_the_base_install_needs_only_pyyaml():
