@@ -24,9 +24,9 @@ from reference_api.middleware import (
     RateLimitMiddleware,
     RequestContextMiddleware,
 )
+from reference_api.observability import TRACEPARENT_HEADER, TRACERESPONSE_HEADER, RequestMetrics
 from reference_api.openapi import add_problem_schema
 from reference_api.rate_limit import FixedWindowRateLimiter
-from reference_api.observability import TRACEPARENT_HEADER, TRACERESPONSE_HEADER, RequestMetrics
 from reference_api.routers import auth, health, metrics, orders, users
 from reference_api.security import AccessTokenCodec, Passwords
 from reference_api.settings import Settings
@@ -149,7 +149,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         allow_credentials=settings.cors_allow_credentials,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER, TRACEPARENT_HEADER],
-        expose_headers=[REQUEST_ID_HEADER, TRACERESPONSE_HEADER, "Location", "Retry-After", "Deprecation", "Sunset", "Link"],
+        expose_headers=[
+            REQUEST_ID_HEADER,
+            TRACERESPONSE_HEADER,
+            "Location",
+            "Retry-After",
+            "Deprecation",
+            "Sunset",
+            "Link",
+        ],
         max_age=600,
     )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

@@ -5,6 +5,11 @@ from fastapi.responses import PlainTextResponse
 
 from reference_api.observability import PROMETHEUS_TEXT, RequestMetrics
 
+
+class PrometheusText(PlainTextResponse):
+    media_type = PROMETHEUS_TEXT
+
+
 router = APIRouter(prefix="/api/metrics", tags=["health"])
 
 _EXAMPLE = """# HELP http_requests_total Requests answered, by method, route template and status.
@@ -15,7 +20,7 @@ http_requests_total{method="GET",route="/api/users/{user_id}",status="200"} 3
 
 @router.get(
     "",
-    response_class=PlainTextResponse,
+    response_class=PrometheusText,
     summary="Request counts and latencies of this worker process",
     description="Prometheus text format: `http_requests_total` and the histogram "
     "`http_request_duration_seconds`, by method, route template and status. Each worker "
@@ -23,7 +28,7 @@ http_requests_total{method="GET",route="/api/users/{user_id}",status="200"} 3
     "Not rate limited; expose it on an internal network only.",
     responses={200: {"description": "The metrics.", "content": {PROMETHEUS_TEXT: {"example": _EXAMPLE}}}},
 )
-async def metrics(request: Request) -> PlainTextResponse:
+async def metrics(request: Request) -> PrometheusText:
     # async: read on the event loop's thread, the only one that records.
     registry: RequestMetrics = request.app.state.metrics
-    return PlainTextResponse(registry.render(), media_type=PROMETHEUS_TEXT)
+    return PrometheusText(registry.render())
