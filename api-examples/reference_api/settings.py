@@ -126,7 +126,7 @@ class Settings(BaseSettings):
                 + ", ".join(f"({m}, {t})" for m, t in ARGON2_OWASP_MINIMUMS)
             )
         if self.health_alias_sunset < HEALTH_ALIAS_DEPRECATED_ON:
-            # RFC 9745: the Sunset date should not come before the Deprecation date.
+            # RFC 9745 §4: the Sunset time MUST NOT be earlier than the Deprecation time.
             raise ValueError(f"HEALTH_ALIAS_SUNSET cannot be before {HEALTH_ALIAS_DEPRECATED_ON.isoformat()}")
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET must be set when WEBHOOK_URL is")
