@@ -24,9 +24,10 @@ from reference_api.middleware import (
     RateLimitMiddleware,
     RequestContextMiddleware,
 )
+from reference_api.observability import TRACEPARENT_HEADER, TRACERESPONSE_HEADER, RequestMetrics
 from reference_api.openapi import add_problem_schema
 from reference_api.rate_limit import FixedWindowRateLimiter
-from reference_api.routers import auth, health, orders, users
+from reference_api.routers import auth, health, metrics, orders, users
 from reference_api.security import AccessTokenCodec, Passwords
 from reference_api.settings import Settings
 from reference_api.webhooks import RetryPolicy, WebhookDispatcher
@@ -36,7 +37,7 @@ TAGS = [
     {"name": "users", "description": "Accounts: sign-up, profile, admin management."},
     {"name": "orders", "description": "Orders and their items, nested under their owner."},
     {"name": "auth", "description": "Access tokens (JWT) and rotating refresh tokens."},
-    {"name": "health", "description": "Liveness and readiness probes."},
+    {"name": "health", "description": "Liveness and readiness probes, and request metrics."},
 ]
 
 
@@ -124,6 +125,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for module in (users, orders, auth, health):
         app.include_router(module.router)
+    app.state.metrics = RequestMetrics() if settings.metrics_enabled else None
+    if settings.metrics_enabled:
+        app.include_router(metrics.router)
 
     # Starlette wraps in reverse order of registration: the last one added is the
     # outermost. Request context must see everything, and CORS must answer preflight
@@ -137,16 +141,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 window_seconds=settings.rate_limit_window_seconds,
                 clock=clock,
             ),
-            exempt_paths=frozenset({"/api/health", "/api/health/live", "/api/health/ready"}),
+            exempt_paths=frozenset({"/api/health", "/api/health/live", "/api/health/ready", "/api/metrics"}),
         )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=settings.cors_allow_credentials,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
-        expose_headers=[REQUEST_ID_HEADER, "Location", "Retry-After"],
+        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER, TRACEPARENT_HEADER],
+        expose_headers=[
+            REQUEST_ID_HEADER,
+            TRACERESPONSE_HEADER,
+            "Location",
+            "Retry-After",
+            "Deprecation",
+            "Sunset",
+            "Link",
+        ],
         max_age=600,
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

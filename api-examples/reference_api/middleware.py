@@ -16,6 +16,14 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ErrorCode, problem_body
+from reference_api.logging_config import request_context
+from reference_api.observability import (
+    TRACEPARENT_HEADER,
+    TRACERESPONSE_HEADER,
+    UNMATCHED_ROUTE,
+    RequestMetrics,
+    trace_context,
+)
 from reference_api.rate_limit import FixedWindowRateLimiter
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -46,20 +54,32 @@ def client_ip(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
-class RequestContextMiddleware:
-    """Outermost layer: every response, even a crash, gets an ID and a log line."""
+def route_template(scope: Scope) -> str:
+    """The matched route's path template, set in the scope by the router."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestContextMiddleware:
+    """Outermost layer: every response, even a crash, gets a request ID, a trace
+    context, a log line and a place in the metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        supplied = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        headers = Headers(scope=scope)
+        supplied = headers.get(REQUEST_ID_HEADER, "")
         request_id = supplied if _VALID_REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+        trace = trace_context(headers.get(TRACEPARENT_HEADER))
         scope.setdefault("state", {})["request_id"] = request_id
+        context_token = request_context.set({"request_id": request_id, "trace_id": trace.trace_id})
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -69,7 +89,9 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                response_headers = MutableHeaders(scope=message)
+                response_headers[REQUEST_ID_HEADER] = request_id
+                response_headers[TRACERESPONSE_HEADER] = trace.header()
             await send(message)
 
         try:
@@ -84,23 +106,28 @@ class RequestContextMiddleware:
                 scope,
                 ErrorCode.INTERNAL_ERROR,
                 "An unexpected error occurred. Quote the request_id when reporting it.",
-                {REQUEST_ID_HEADER: request_id},
+                {REQUEST_ID_HEADER: request_id, TRACERESPONSE_HEADER: trace.header()},
             )
             await response(scope, receive, send)
         finally:
+            elapsed = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe(scope["method"], route_template(scope), status, elapsed)
             # The path only: query strings can carry personal data, and headers
             # (Authorization) and bodies (passwords) are never logged at all.
             access_log.info(
                 "request completed",
                 extra={
                     "request_id": request_id,
+                    "trace_id": trace.trace_id,
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                     "client_ip": client_ip(scope),
                 },
             )
+            request_context.reset(context_token)
 
 
 class RateLimitMiddleware:

@@ -5,6 +5,7 @@ checks that matter for production live here instead of being scattered in code.
 """
 
 import secrets
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -16,6 +17,9 @@ MISSING_SECRET = (
     "with --dev / AGENTKB_DEV=1 for a throwaway key that changes every start."
 )
 DEFAULT_PROBLEM_BASE_URL = "https://agentkb.github.io/agentkb/"
+# The day `/api/health` became an alias of `/api/health/ready`: a fact of the API's
+# history, sent in its Deprecation header (RFC 9745), so not a setting.
+HEALTH_ALIAS_DEPRECATED_ON = date(2026, 11, 1)
 
 # OWASP Password Storage Cheat Sheet: five Argon2id settings of equal strength, each with
 # parallelism 1, as (memory in KiB, iterations). Less memory needs more passes, so a
@@ -84,6 +88,13 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
 
+    # The day the deprecated `/api/health` alias stops answering, sent in its Sunset
+    # header (RFC 8594). Operators who need longer set HEALTH_ALIAS_SUNSET=YYYY-MM-DD.
+    health_alias_sunset: date = date(2027, 6, 30)
+
+    # GET /api/metrics in the Prometheus text format, counted per worker process.
+    metrics_enabled: bool = True
+
     @model_validator(mode="before")
     @classmethod
     def _secret_or_dev_mode(cls, values: Any) -> Any:
@@ -114,6 +125,9 @@ class Settings(BaseSettings):
                 "every Argon2id setting OWASP lists: (memory KiB, passes) = "
                 + ", ".join(f"({m}, {t})" for m, t in ARGON2_OWASP_MINIMUMS)
             )
+        if self.health_alias_sunset < HEALTH_ALIAS_DEPRECATED_ON:
+            # RFC 9745 §4: the Sunset time MUST NOT be earlier than the Deprecation time.
+            raise ValueError(f"HEALTH_ALIAS_SUNSET cannot be before {HEALTH_ALIAS_DEPRECATED_ON.isoformat()}")
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET must be set when WEBHOOK_URL is")
         if self.environment == "production" and self.agentkb_dev:

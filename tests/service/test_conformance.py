@@ -20,7 +20,8 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -1203,3 +1204,121 @@ def test_hook_bounded_retries(build_client: Any, auth: Any, receiver: Receiver, 
     assert len(receiver.received) == 3
     [event] = outbox(service)
     assert (event.status, event.attempts, event.last_error) == ("failed", 3, "HTTP 500")
+
+
+# -- the last gaps: deprecation, CSRF, trace context and metrics -------------------------
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+TRACE_HEADER = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+@pytest.mark.convention("API-DEPRECATION-HEADERS")
+def test_api_deprecation_headers(build_client: Any) -> None:
+    """The deprecated alias sends Deprecation (RFC 9745), Sunset (RFC 8594) and Link, and is deprecated in OpenAPI."""
+    client = build_client(health_alias_sunset=date(2028, 1, 31))
+    alias, ready = client.get("/api/health"), client.get("/api/health/ready")
+
+    assert alias.status_code == ready.status_code == 200
+    deprecated_on = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
+    assert alias.headers["deprecation"] == f"@{deprecated_on}"  # a structured-field date
+    assert alias.headers["sunset"] == "Mon, 31 Jan 2028 00:00:00 GMT"  # an HTTP-date
+    assert parsedate_to_datetime(alias.headers["sunset"]).timestamp() > deprecated_on
+    links = alias.headers["link"]
+    for relation in ('rel="deprecation"', 'rel="sunset"', '</api/health/ready>; rel="successor-version"'):
+        assert relation in links
+    assert not {"deprecation", "sunset", "link"} & ready.headers.keys()
+
+    deprecated = [
+        (method, path) for method, path, operation in operations(spec_of(client)) if operation.get("deprecated")
+    ]
+    assert deprecated == [("GET", "/api/health")]
+    documented = spec_of(client)["paths"]["/api/health"]["get"]["responses"]["200"]["headers"]
+    assert {"Deprecation", "Sunset", "Link"} <= documented.keys()
+
+
+@pytest.mark.convention("SEC-CSRF-COOKIE-SESSIONS")
+def test_sec_csrf_cookie_sessions(client: ApiClient, auth: Any) -> None:
+    """No response sets a cookie, so a cross-site request carries no credentials: cookies alone authenticate nobody."""
+    tokens = login(client)
+    responses = [
+        client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]}),
+        client.get("/api/users/me", headers=bearer(tokens["access_token"])),
+        client.get("/api/health"),
+    ]
+    assert all("set-cookie" not in response.headers for response in responses)
+
+    cross_site = client.post(
+        ALICE_ORDERS,
+        content="currency=EUR",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"},
+    )
+    problem(cross_site, 401, "UNAUTHENTICATED")
+    cookies = {"session": tokens["access_token"], "access_token": tokens["access_token"]}
+    cookie_only = client.request(
+        "GET", "/api/users/me", headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    )
+    problem(cookie_only, 401, "UNAUTHENTICATED")
+
+
+@pytest.mark.convention("LOG-TRACE-CONTEXT")
+def test_log_trace_context(
+    unmigrated: ApiClient, client: ApiClient, auth: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A valid traceparent is joined: its trace ID is on every log line of the request and in traceresponse."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    capsys.readouterr()
+    configure_logging("INFO")
+    try:
+        failed = unmigrated.get(
+            "/api/users/me", headers={**auth.alice, "traceparent": TRACEPARENT, "X-Request-ID": "trace-1"}
+        )
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+    assert failed.status_code == 500
+    entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    service = [entry for entry in entries if entry["logger"].startswith("reference_api")]
+    assert len(service) >= 2  # the logged failure and the access line
+    assert {(entry["trace_id"], entry["request_id"]) for entry in service} == {
+        ("4bf92f3577b34da6a3ce929d0e0e4736", "trace-1")
+    }
+    trace_id, span_id, flags = TRACE_HEADER.fullmatch(failed.headers["traceresponse"]).groups()  # type: ignore[union-attr]
+    assert (trace_id, flags) == ("4bf92f3577b34da6a3ce929d0e0e4736", "01")
+    assert span_id not in ("00f067aa0ba902b7", "0" * 16)
+
+    for invalid in (
+        "",
+        "00-" + "0" * 32 + "-00f067aa0ba902b7-01",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+    ):
+        restarted = client.get("/api/health/live", headers={"traceparent": invalid} if invalid else {})
+        trace_id, span_id, flags = TRACE_HEADER.fullmatch(restarted.headers["traceresponse"]).groups()  # type: ignore[union-attr]
+        assert trace_id not in ("4bf92f3577b34da6a3ce929d0e0e4736", "0" * 32) and flags == "00"
+
+
+METRIC_LINE = re.compile(r'^http_requests_total\{method="(\w+)",route="([^"]+)",status="(\d{3})"\} (\d+)$')
+
+
+@pytest.mark.convention("LOG-RED-METRICS")
+def test_log_red_metrics(client: ApiClient, auth: Any) -> None:
+    """/api/metrics counts requests and latency by method, route template and status, in the Prometheus text format."""
+    for _ in range(2):
+        assert client.get(ALICE, headers=auth.alice).status_code == 200
+    assert client.get(f"{USERS}/{demo.UNKNOWN_ID}", headers=auth.admin).status_code == 404
+    assert client.get(f"/no/such/{uuid.uuid4()}").status_code == 404
+
+    response = client.get("/api/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    lines = response.text.splitlines()
+    counts = {match.groups()[:3]: int(match[4]) for line in lines if (match := METRIC_LINE.match(line))}
+    assert counts[("GET", "/api/users/{user_id}", "200")] == 2
+    assert counts[("GET", "/api/users/{user_id}", "404")] == 1
+    assert counts[("GET", "<unmatched>", "404")] == 1
+    assert str(demo.UNKNOWN_ID) not in response.text and "/no/such" not in response.text
+    assert "# TYPE http_request_duration_seconds histogram" in lines
+    labels = 'method="GET",route="/api/users/{user_id}",status="200"'
+    assert f'http_request_duration_seconds_bucket{{{labels},le="+Inf"}} 2' in lines
+    assert f"http_request_duration_seconds_count{{{labels}}} 2" in lines

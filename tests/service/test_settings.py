@@ -115,3 +115,11 @@ def test_defaults_follow_the_guides(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_webhook_url_needs_a_signing_secret() -> None:
     with pytest.raises(ValidationError, match="WEBHOOK_SECRET must be set"):
         make_settings("sqlite://", webhook_url="https://hooks.example.com/orders")
+
+
+def test_the_health_alias_sunset_is_a_setting_not_before_its_deprecation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("HEALTH_ALIAS_SUNSET", "2028-03-31")
+    assert Settings().health_alias_sunset.isoformat() == "2028-03-31"
+    with pytest.raises(ValidationError, match="HEALTH_ALIAS_SUNSET cannot be before 2026-11-01"):
+        make_settings("sqlite://", health_alias_sunset="2026-10-31")
