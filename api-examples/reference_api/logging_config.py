@@ -20,6 +20,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            # Which worker process wrote the line, when several serve one port.
+            "pid": record.process,
         }
         for field in CONTEXT_FIELDS:
             value = getattr(record, field, None)
