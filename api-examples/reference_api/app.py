@@ -1,6 +1,6 @@
 """The application factory.
 
-Everything stateful (engine, rate-limit counters, clock) is created per call, so each
+Everything stateful (engine, sessions, clock) is created per call, so each
 test can build an app on its own database, and nothing happens at import time.
 """
 
@@ -26,7 +26,7 @@ from reference_api.middleware import (
 )
 from reference_api.observability import TRACEPARENT_HEADER, TRACERESPONSE_HEADER, RequestMetrics
 from reference_api.openapi import add_problem_schema
-from reference_api.rate_limit import FixedWindowRateLimiter
+from reference_api.rate_limit import SharedRateLimiter
 from reference_api.routers import auth, health, metrics, orders, users
 from reference_api.security import AccessTokenCodec, Passwords
 from reference_api.settings import Settings
@@ -136,10 +136,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
-            general=FixedWindowRateLimiter(
+            general=SharedRateLimiter(
                 limit=settings.rate_limit_requests,
                 window_seconds=settings.rate_limit_window_seconds,
                 clock=clock,
+                session_factory=session_factory,
             ),
             exempt_paths=frozenset({"/api/health", "/api/health/live", "/api/health/ready", "/api/metrics"}),
         )

@@ -75,6 +75,9 @@ async def get_auth_service(context: Context, session: DbSession) -> AuthService:
             per_account=context.settings.login_failures_per_account,
             per_ip=context.settings.login_failures_per_ip,
             window_seconds=context.settings.login_failure_window_seconds,
+            purge_after_seconds=max(
+                context.settings.login_failure_window_seconds, context.settings.rate_limit_window_seconds
+            ),
         ),
     )
 

@@ -29,6 +29,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            # Which worker process wrote the line, when several serve one port.
+            "pid": record.process,
         }
         current = request_context.get() or {}
         for field in CONTEXT_FIELDS:

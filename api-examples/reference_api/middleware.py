@@ -11,6 +11,7 @@ import time
 import uuid
 
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,7 +25,7 @@ from reference_api.observability import (
     RequestMetrics,
     trace_context,
 )
-from reference_api.rate_limit import FixedWindowRateLimiter
+from reference_api.rate_limit import SharedRateLimiter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client-supplied ID is echoed into logs and headers, so only a conservative shape is
@@ -131,17 +132,17 @@ class RequestContextMiddleware:
 
 
 class RateLimitMiddleware:
-    """A per-client-IP request budget, counted in this process.
-
-    It caps the load one client puts on one worker. Failed sign-ins, where an exact
-    count matters across workers, are throttled in the database by AuthService.
+    """A per-client-IP request budget, counted in the database and shared by every
+    worker: one upsert per request, in the thread pool so the event loop never waits
+    on the database. The health probes are exempt, so an orchestrator's checks never
+    spend a client's budget nor get refused.
     """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        general: FixedWindowRateLimiter,
+        general: SharedRateLimiter,
         exempt_paths: frozenset[str],
     ) -> None:
         self.app = app
@@ -154,7 +155,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
-        decision = self.general.hit(client_ip(scope))
+        decision = await run_in_threadpool(self.general.hit, client_ip(scope))
         if decision.allowed:
             await self.app(scope, receive, send)
             return

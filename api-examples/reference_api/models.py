@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -182,21 +184,26 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class LoginFailures(Base):
-    """Failed sign-ins per key (``account:<email>`` or ``ip:<address>``) as a leaky
-    bucket: ``level`` drains continuously and each failure adds one.
+class RateBucket(Base):
+    """A leaky bucket for one rate-limit key: ``level`` drains continuously and each
+    counted event adds one.
 
-    It lives in the database so that every worker process and host shares one count;
-    ``updated_at`` is plain epoch seconds so the drain is arithmetic that SQLite and
-    PostgreSQL evaluate alike inside one atomic upsert.
+    Keys carry their limit in a prefix: ``account:<email>`` and ``ip:<address>`` for
+    failed sign-ins, ``requests:<address>`` for the general request budget. The
+    buckets live in the database so that every worker process and host shares one
+    count; ``updated_at`` is plain epoch seconds so the drain is arithmetic that
+    SQLite and PostgreSQL evaluate alike inside one atomic upsert.
     """
 
-    __tablename__ = "login_failures"
+    __tablename__ = "rate_buckets"
 
     key: Mapped[str] = mapped_column(String(320), primary_key=True)
     level: Mapped[float] = mapped_column(Double)
     # Indexed for the purge of drained buckets, which runs on every sign-in.
     updated_at: Mapped[float] = mapped_column(Double, index=True)
+    # Whether the last unit offered was refused rather than counted: how one upsert
+    # tells its caller the outcome (RETURNING sees only the row as it now is).
+    refused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class IdempotencyKey(Base):

@@ -1,15 +1,21 @@
-"""An in-process fixed-window rate limiter, for the general per-address budget.
+"""The general per-address request budget, kept in the database so that every worker
+process and host shares one count.
 
-Each worker process counts on its own, so N workers grant up to N times the budget:
-acceptable for shedding load from one client, which is all it is for. Failed
-sign-ins, where the count must be exact across processes, are throttled in the
-database instead (``LoginFailureRepository``).
+It is a leaky bucket in the ``rate_buckets`` table, the same one that throttles
+failed sign-ins (``RateBucketRepository``): each request is one atomic upsert that
+drains the bucket and counts the request if it fits, so N workers grant the budget
+once, not N times.
 """
 
 import math
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from reference_api.clock import Clock
+from reference_api.repositories import RateBucketRepository
+
+KEY_PREFIX = "requests:"
 
 
 @dataclass(frozen=True)
@@ -18,36 +24,28 @@ class Decision:
     retry_after_seconds: int
 
 
-@dataclass
-class _Window:
-    started_at: float
-    count: int
+class SharedRateLimiter:
+    """``limit`` requests per ``window_seconds`` for each key, refilling evenly.
 
+    A refused request is not counted, so Retry-After holds however often the client
+    retries before it.
+    """
 
-class FixedWindowRateLimiter:
-    def __init__(self, *, limit: int, window_seconds: int, clock: Clock) -> None:
+    def __init__(
+        self, *, limit: int, window_seconds: int, clock: Clock, session_factory: sessionmaker[Session]
+    ) -> None:
         self._limit = limit
-        self._window = window_seconds
+        self._drain = limit / window_seconds
         self._clock = clock
-        self._windows: dict[str, _Window] = {}
-        self._next_sweep = 0.0
+        self._session_factory = session_factory
 
     def hit(self, key: str) -> Decision:
         now = self._clock().timestamp()
-        self._sweep(now)
-        window = self._windows.get(key)
-        if window is None or now >= window.started_at + self._window:
-            window = self._windows[key] = _Window(started_at=now, count=0)
-        if window.count >= self._limit:
-            remaining = window.started_at + self._window - now
-            return Decision(allowed=False, retry_after_seconds=max(1, math.ceil(remaining)))
-        window.count += 1
-        return Decision(allowed=True, retry_after_seconds=0)
-
-    def _sweep(self, now: float) -> None:
-        # Dropping finished windows at most once per window length keeps memory bounded
-        # by the clients seen recently without paying an O(n) pass on every request.
-        if now < self._next_sweep:
-            return
-        self._windows = {key: window for key, window in self._windows.items() if now < window.started_at + self._window}
-        self._next_sweep = now + self._window
+        with self._session_factory() as session, session.begin():
+            counted, level = RateBucketRepository(session).take(KEY_PREFIX + key, now, self._limit, self._drain)
+        if counted:
+            return Decision(allowed=True, retry_after_seconds=0)
+        # The next request fits once the level has drained to limit - 1. Rounded first
+        # so that float noise (39.9999...) does not add a second.
+        wait = (level + 1.0 - self._limit) / self._drain
+        return Decision(allowed=False, retry_after_seconds=max(1, math.ceil(round(wait, 6))))

@@ -8,17 +8,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, Table, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, case, func, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from reference_api.listing import PageRequest, SortKey
 from reference_api.models import (
     IdempotencyKey,
-    LoginFailures,
     Order,
     OutboxEvent,
     OutboxStatus,
+    RateBucket,
     RefreshToken,
     Role,
     User,
@@ -151,8 +151,8 @@ def _dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlit
     return sqlite.insert(table)
 
 
-class LoginFailureRepository:
-    """Leaky buckets of failed sign-ins, changed only by atomic upserts."""
+class RateBucketRepository:
+    """Leaky buckets for every rate limit, changed only by atomic upserts."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -161,31 +161,64 @@ class LoginFailureRepository:
         """Drain the bucket up to ``now``, add ``delta`` (never below zero), and
         return the new level: one statement, so concurrent callers in any process
         each see a distinct, exact result."""
-        table = LoginFailures.__table__
-        drained = table.c.level - (now - table.c.updated_at) * drain_per_second
-        level = case((drained > 0, drained), else_=0.0) + delta
+        table = RateBucket.__table__
+        level = self._drained(now, drain_per_second) + delta
         statement = (
             _dialect_insert(self._session, table)
-            .values(key=key, level=max(delta, 0.0), updated_at=now)
+            .values(key=key, level=max(delta, 0.0), updated_at=now, refused=False)
             .on_conflict_do_update(
                 index_elements=[table.c.key],
-                set_={"level": case((level > 0, level), else_=0.0), "updated_at": now},
+                set_={"level": case((level > 0, level), else_=0.0), "updated_at": now, "refused": False},
             )
             .returning(table.c.level)
         )
         return float(self._session.execute(statement).scalar_one())
 
+    def take(self, key: str, now: float, capacity: int, drain_per_second: float) -> tuple[bool, float]:
+        """Count one unit unless it would overflow ``capacity``; return whether it
+        was counted and the bucket's level at ``now``.
+
+        One statement either way. A refused unit leaves the level and its timestamp
+        as they were (the same bucket, still draining) and only sets ``refused``, so
+        the caller can tell the outcomes apart and retrying early costs nothing.
+        """
+        table = RateBucket.__table__
+        counted = self._drained(now, drain_per_second) + 1.0
+        fits = counted <= capacity
+        statement = (
+            _dialect_insert(self._session, table)
+            .values(key=key, level=1.0, updated_at=now, refused=False)
+            .on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "level": case((fits, counted), else_=table.c.level),
+                    "updated_at": case((fits, now), else_=table.c.updated_at),
+                    "refused": not_(fits),
+                },
+            )
+            .returning(table.c.level, table.c.updated_at, table.c.refused)
+        )
+        level, updated_at, refused = self._session.execute(statement).one()
+        return not refused, max(float(level) - (now - float(updated_at)) * drain_per_second, 0.0)
+
+    @staticmethod
+    def _drained(now: float, drain_per_second: float) -> ColumnElement[float]:
+        table = RateBucket.__table__
+        drained = table.c.level - (now - table.c.updated_at) * drain_per_second
+        return case((drained > 0, drained), else_=0.0)
+
     def clear(self, key: str) -> None:
-        self._session.execute(LoginFailures.__table__.delete().where(LoginFailures.key == key))
+        self._session.execute(RateBucket.__table__.delete().where(RateBucket.key == key))
 
     def purge_untouched_since(self, cutoff: float) -> None:
         """Drop buckets nobody has touched since ``cutoff``.
 
-        Keys are attacker-chosen (any email), so without this the table grows with
-        every guessed address. A bucket holds at most its capacity and drains it in
-        one window, so one untouched for a window is empty and deleting it is exact.
+        Keys are attacker-chosen (any email, any address), so without this the table
+        grows with every guessed one. A bucket holds at most its capacity and drains
+        that in its window, so one untouched for the longest window is empty and
+        deleting it is exact.
         """
-        table = LoginFailures.__table__
+        table = RateBucket.__table__
         self._session.execute(table.delete().where(table.c.updated_at < cutoff))
 
 

@@ -40,9 +40,9 @@ from reference_api.models import (
 )
 from reference_api.repositories import (
     IdempotencyKeyRepository,
-    LoginFailureRepository,
     OrderRepository,
     OutboxRepository,
+    RateBucketRepository,
     RefreshTokenRepository,
     UserFilters,
     UserRepository,
@@ -313,6 +313,9 @@ class LoginLimits:
     per_account: int
     per_ip: int
     window_seconds: int
+    # The general request budget's buckets share the table, and a sign-in purges
+    # drained buckets of both kinds, so this is the longer of the two drain times.
+    purge_after_seconds: int
 
 
 class AuthService:
@@ -328,7 +331,7 @@ class AuthService:
         self._session = session
         self._users = UserRepository(session)
         self._refresh_tokens = RefreshTokenRepository(session)
-        self._failures = LoginFailureRepository(session)
+        self._failures = RateBucketRepository(session)
         self._clock = clock
         self._passwords = passwords
         self._tokens = tokens
@@ -374,7 +377,7 @@ class AuthService:
         check-then-count would let all of them through. A successful login refunds.
         """
         now = self._clock().timestamp()
-        self._failures.purge_untouched_since(now - self._limits.window_seconds)
+        self._failures.purge_untouched_since(now - self._limits.purge_after_seconds)
         levels = {key: self._failures.add(key, 1.0, now, self._drain(capacity)) for key, capacity in buckets.items()}
         overflowing = [key for key, level in levels.items() if level > buckets[key]]
         if overflowing:

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 
 from reference_api import demo_data as demo
 from reference_api.app import create_app
@@ -121,13 +122,15 @@ def test_cors_responses_expose_the_request_id(client: ApiClient) -> None:
 def test_requests_over_the_limit_get_429_with_retry_after(build_client, clock) -> None:
     client = build_client(rate_limit_requests=3, rate_limit_window_seconds=60)
     statuses = [client.get("/api/users/me").status_code for _ in range(3)]
-    clock.advance(seconds=20)
+    clock.advance(seconds=5)
 
     response = client.get("/api/users/me")
 
     assert statuses == [401, 401, 401]
     assert response.status_code == 429
-    assert response.headers["retry-after"] == "40"
+    # One unit drains every 20 s. 5 s in, the bucket holds 2.75; the next request
+    # fits once it is down to 2: 0.75 units, 15 s.
+    assert response.headers["retry-after"] == "15"
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "RATE_LIMITED"
 
@@ -138,6 +141,28 @@ def test_the_budget_comes_back_after_the_window(build_client, clock) -> None:
     clock.advance(seconds=60)
 
     assert client.get("/api/users/me").status_code == 401
+
+
+def test_the_budget_is_shared_by_apps_on_one_database(build_client) -> None:
+    # Two apps stand for two worker processes: one count in the database.
+    first = build_client(rate_limit_requests=2)
+    second = build_client(rate_limit_requests=2)
+
+    statuses = [client.get("/api/users/me").status_code for client in (first, second, first)]
+
+    assert statuses == [401, 401, 429]
+
+
+@pytest.mark.parametrize(("enabled", "extra"), [(True, 1), (False, 0)])
+def test_the_rate_limit_costs_one_statement_and_none_when_off(build_client, enabled: bool, extra: int) -> None:
+    client = build_client(rate_limit_enabled=enabled)
+    statements: list[str] = []
+    event.listen(client.app.state.context.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    client.get("/api/users/me")
+
+    # Without a token the request itself runs no SQL: what is left is the limiter's.
+    assert len(statements) == extra
 
 
 HEALTH_PATHS = ["/api/health/live", "/api/health/ready", "/api/health"]
