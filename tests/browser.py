@@ -9,18 +9,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from webgates import CHROMIUM_ARGS
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
+# The same browser flags as the Playwright gates (no network, no first-run work), headless.
+FLAGS = ["--headless", *CHROMIUM_ARGS]
 
 
 def chromium() -> str:
