@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import httpx
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from reference_api import demo_data as demo
 from reference_api.settings import Settings
 
 
@@ -82,6 +84,22 @@ class IsolatedSettings(Settings):
 
 # The service has no default signing key; tests name theirs.
 TEST_JWT_SECRET = "test-only-jwt-secret-0123456789abcdefghijklmnop"
+
+
+def access_claims(settings: Settings, **overrides: object) -> dict[str, object]:
+    """The claims of a valid access token for Alice, as the service issues them, with overrides."""
+    now = int(demo.DEMO_NOW.timestamp())
+    return {
+        "sub": str(demo.ALICE_ID),
+        "role": "user",
+        "iat": now,
+        "exp": now + 600,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "jti": uuid.uuid4().hex,
+        "type": "access",
+        **overrides,
+    }
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -2,7 +2,6 @@
 
 import base64
 import json
-import uuid
 from collections.abc import Callable
 
 import jwt
@@ -10,37 +9,22 @@ import pytest
 
 from reference_api import demo_data as demo
 
-from .support import ApiClient, record_result
+from .support import ApiClient, access_claims, record_result
 
 LOGIN = {"email": "alice@example.com", "password": demo.DEMO_PASSWORD}
 REJECTED: set[str] = set()
 BACKENDS_RUN: set[str] = set()
 
 
-def _claims(settings, **overrides: object) -> dict[str, object]:
-    now = int(demo.DEMO_NOW.timestamp())
-    return {
-        "sub": str(demo.ALICE_ID),
-        "role": "user",
-        "iat": now,
-        "exp": now + 600,
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "jti": uuid.uuid4().hex,
-        "type": "access",
-        **overrides,
-    }
-
-
 def _signed(settings, **overrides: object) -> str:
-    return jwt.encode(_claims(settings, **overrides), settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    return jwt.encode(access_claims(settings, **overrides), settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
 def _alg_none(settings) -> str:
     def part(value: dict[str, object]) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(_claims(settings))}."
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(access_claims(settings))}."
 
 
 def _refresh_token(client: ApiClient, settings) -> str:
@@ -60,7 +44,7 @@ CASES: dict[str, Callable[..., str | None]] = {
         settings, iat=int(demo.DEMO_NOW.timestamp()) - 1200, exp=int(demo.DEMO_NOW.timestamp()) - 600
     ),
     "wrong signature": lambda client, settings, auth: jwt.encode(
-        _claims(settings), "another-key-that-is-also-32-bytes-long!", algorithm="HS256"
+        access_claims(settings), "another-key-that-is-also-32-bytes-long!", algorithm="HS256"
     ),
     "alg none": lambda client, settings, auth: _alg_none(settings),
     "wrong issuer": lambda client, settings, auth: _signed(settings, iss="https://evil.example"),

@@ -34,7 +34,7 @@ from reference_api.app import create_app
 from reference_api.logging_config import CONTEXT_FIELDS, configure_logging
 from reference_api.models import OutboxEvent, Role
 
-from .support import TEST_JWT_SECRET, ApiClient, make_settings
+from .support import TEST_JWT_SECRET, ApiClient, access_claims, make_settings
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "code", "request_id"}
@@ -313,18 +313,7 @@ def test_api_nest_one_level(client: ApiClient, auth: Any) -> None:
 
 
 def _token(settings: Any, *, algorithm: str = "HS256", drop: str = "", **claims: object) -> str:
-    now = int(demo.DEMO_NOW.timestamp())
-    payload: dict[str, object] = {
-        "sub": str(demo.ALICE_ID),
-        "role": "user",
-        "iat": now,
-        "exp": now + 600,
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "jti": uuid.uuid4().hex,
-        "type": "access",
-        **claims,
-    }
+    payload = access_claims(settings, **claims)
     payload.pop(drop, None)
     key = None if algorithm == "none" else TEST_JWT_SECRET
     with warnings.catch_warnings():
