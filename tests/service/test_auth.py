@@ -9,7 +9,7 @@ from sqlalchemy import select
 from reference_api import demo_data as demo
 from reference_api.models import RefreshToken, User
 
-from .support import ApiClient
+from .support import ApiClient, access_claims
 
 ALICE_LOGIN = {"email": "alice@example.com", "password": demo.DEMO_PASSWORD}
 
@@ -220,18 +220,7 @@ def test_a_token_issued_in_the_future_is_rejected(client: ApiClient, auth, clock
 
 
 def _forge(settings, *, secret: str | None = None, algorithm: str = "HS256", **claims) -> str:
-    now = int(demo.DEMO_NOW.timestamp())
-    payload = {
-        "sub": str(demo.ADMIN_ID),
-        "role": "admin",
-        "iat": now,
-        "exp": now + 600,
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "jti": uuid.uuid4().hex,
-        "type": "access",
-        **claims,
-    }
+    payload = access_claims(settings, **{"sub": str(demo.ADMIN_ID), "role": "admin", **claims})
     key = secret if secret is not None else settings.jwt_secret.get_secret_value()
     return jwt.encode(payload, key if algorithm != "none" else None, algorithm=algorithm)
 
