@@ -26,7 +26,14 @@ from reference_api.models import Base, Role
 from reference_api.security import AccessTokenCodec, Passwords
 from reference_api.settings import Settings
 
-from .support import ApiClient, TemporaryPostgres, find_postgres_bin_dir, make_settings
+from .support import (
+    ApiClient,
+    Receiver,
+    TemporaryPostgres,
+    find_postgres_bin_dir,
+    make_settings,
+    webhook_receiver,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -203,3 +210,10 @@ class AuthHeaders:
 @pytest.fixture
 def auth(settings: Settings, clock: ManualClock) -> AuthHeaders:
     return AuthHeaders(AccessTokenCodec(settings), clock)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 (see support.Receiver)."""
+    with webhook_receiver() as state:
+        yield state

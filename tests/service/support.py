@@ -7,9 +7,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 import uuid
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +214,51 @@ def record_result(check: str, claim: str, measured: str) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(RESULT_COLUMNS)
         writer.writerows(rows[key] for key in sorted(rows))
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server for webhooks on 127.0.0.1: answers with the planned (status, delay)
+    pairs in turn, then 204, and records every request (headers, case-insensitive) as it arrives."""
+
+    url: str = ""
+    plan: list[tuple[int, float]] = field(default_factory=list)
+    received: list[tuple[httpx.Headers, bytes]] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            status, delay = state.plan.pop(0) if state.plan else (204, 0.0)
+            with state.arrived:
+                state.received.append((httpx.Headers(list(self.headers.items())), body))
+                state.arrived.notify_all()
+            time.sleep(delay)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            except OSError:
+                pass  # the sender timed out and hung up
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_port}/hooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

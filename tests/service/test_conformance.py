@@ -13,16 +13,13 @@ import hmac
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -34,7 +31,7 @@ from reference_api.app import create_app
 from reference_api.logging_config import CONTEXT_FIELDS, configure_logging
 from reference_api.models import OutboxEvent, Role
 
-from .support import TEST_JWT_SECRET, ApiClient, access_claims, make_settings
+from .support import TEST_JWT_SECRET, ApiClient, Receiver, access_claims, make_settings
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "code", "request_id"}
@@ -112,52 +109,6 @@ def unmigrated(empty_database_url: str, clock: Any) -> Iterator[ApiClient]:
     client = ApiClient(create_app(make_settings(empty_database_url), clock=clock))
     yield client
     client.close()
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server for webhooks: answers with the planned (status, delay) pairs in
-    turn, then 204, and records every request as it arrives."""
-
-    url: str = ""
-    plan: list[tuple[int, float]] = field(default_factory=list)
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
-        with self.arrived:
-            return self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            status, delay = state.plan.pop(0) if state.plan else (204, 0.0)
-            with state.arrived:
-                state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                state.arrived.notify_all()
-            time.sleep(delay)
-            try:
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            except OSError:
-                pass  # the sender timed out and hung up
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_port}/hooks"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 def webhook_service(build_client: Any, receiver: Receiver, **settings: object) -> ApiClient:

@@ -3,61 +3,19 @@
 
 import hmac
 import json
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from sqlalchemy import select
 
 from reference_api import demo_data as demo
 from reference_api.models import OutboxEvent
 from reference_api.webhooks import RetryPolicy, WebhookDispatcher, sign, verify
 
-from .support import ApiClient
+from .support import ApiClient, Receiver
 
 SECRET = "webhook-test-secret-0123456789abcdefghij"
 ORDERS = f"/api/users/{demo.ALICE_ID}/orders"
 ORDER = {"items": [{"sku": "MUG-001", "quantity": 1, "unit_price": "9.90"}]}
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server: answers with the planned statuses in turn, then 204."""
-
-    url: str = ""
-    planned: list[int] = field(default_factory=list)
-    delay_seconds: float = 0.0
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    arrived: threading.Event = field(default_factory=threading.Event)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append((dict(self.headers), body))
-            time.sleep(state.delay_seconds)
-            self.send_response(state.planned.pop(0) if state.planned else 204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            state.arrived.set()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_port}/hooks"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 def dispatcher(client: ApiClient, receiver: Receiver, clock, **policy: float) -> WebhookDispatcher:
@@ -108,7 +66,7 @@ def test_the_signature_covers_timestamp_and_body() -> None:
 
 
 def test_failures_are_retried_with_growing_delays(client: ApiClient, auth, receiver, clock) -> None:
-    receiver.planned = [500, 503]
+    receiver.plan = [(500, 0.0), (503, 0.0)]
     client.post(ORDERS, json=ORDER, headers=auth.alice)
     sender = dispatcher(client, receiver, clock, max_attempts=5)
 
@@ -130,7 +88,7 @@ def test_failures_are_retried_with_growing_delays(client: ApiClient, auth, recei
 
 
 def test_after_the_last_attempt_the_event_is_given_up(client, auth, receiver, clock) -> None:
-    receiver.planned = [500] * 10
+    receiver.plan = [(500, 0.0)] * 10
     client.post(ORDERS, json=ORDER, headers=auth.alice)
     sender = dispatcher(client, receiver, clock, max_attempts=2)
 
@@ -147,7 +105,7 @@ def test_after_the_last_attempt_the_event_is_given_up(client, auth, receiver, cl
 
 
 def test_a_slow_receiver_times_out_and_counts_as_a_failure(client, auth, receiver, clock) -> None:
-    receiver.delay_seconds = 1.5
+    receiver.plan = [(204, 1.5)]
     client.post(ORDERS, json=ORDER, headers=auth.alice)
     sender = dispatcher(client, receiver, clock, timeout=0.3)
 
@@ -178,6 +136,6 @@ def test_the_running_service_delivers_in_the_background(build_client, auth, rece
 
     client.post(ORDERS, json=ORDER, headers=auth.alice)
 
-    assert receiver.arrived.wait(timeout=10)
+    assert receiver.wait_for(1)
     ((headers, body),) = receiver.received
     assert json.loads(body)["type"] == "order.placed"
