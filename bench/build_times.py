@@ -44,6 +44,9 @@ RECORD = ROOT / "bench" / "build_times.json"
 _NOT_SITE = shutil.ignore_patterns(
     ".git", ".venv*", "_build", "__pycache__", ".pytest_cache", "node_modules", "*.db", "bench", "tests"
 )
+#: Files in the folders left out above that pages read: without them those pages warn,
+#: and Sphinx re-reads a page with a missing dependency at every build.
+READ_BY_PAGES = ("bench/build_times.json", "bench/service_load.json", "tests/service/test_conformance.py")
 DEFINITIONS = Path("agents") / "definitions"
 #: The page edited in the "guide" case, and the seed edited in the "agent" case.
 GUIDE = Path("guides") / "pagination.md"
@@ -59,6 +62,9 @@ def corpus_files(corpus: Path) -> list[tuple[str, Path]]:
 def make_site(dest: Path, size: int, corpus: Path) -> int:
     """A copy of the site with ``size`` agents (all of them when ``size`` exceeds the corpus)."""
     shutil.copytree(ROOT, dest, ignore=_NOT_SITE)
+    for name in READ_BY_PAGES:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / name, dest / name)
     folder = dest / DEFINITIONS
     seeds = sorted(p.name for p in folder.glob("*.md"))
     keep = [SEED] if size == 1 else seeds

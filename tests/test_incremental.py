@@ -58,6 +58,42 @@ def test_editing_one_agent_updates_the_pages_that_show_it_and_no_other(built: tu
     assert not matrix.select("td[data-agent='dropped-in'].kb-contradicts")
 
 
+def test_an_agent_edit_that_changes_no_stance_and_no_heading_rewrites_no_guide(
+    built: tuple[Path, TinyBuild],
+) -> None:
+    src, first = built
+
+    def cited(page: TinyBuild) -> list[int]:
+        links = page.page("guides/time").select(".kb-conv-stances a.kb-evidence-line")
+        return [int(a["href"].rpartition("#L")[2]) for a in links if "dropped-in.html" in a["href"]]
+
+    before = cited(first)
+    edit(src / "agents/definitions/dropped-in.md", "---\n\n", "---\n\nA new first line moves every cited line.\n\n")
+    moved = build(src, fresh=False)
+    # Its evidence moved down two lines: the guide that cites it is rewritten with the new lines.
+    assert "guides/time" in moved.written, moved.status
+    assert before and cited(moved) == [line + 2 for line in before]
+    # A line added at the end cites nothing and heads nothing: no guide shows a difference.
+    path = src / "agents/definitions/dropped-in.md"
+    path.write_text(path.read_text("utf-8") + "\nOne more closing remark.\n", "utf-8")
+    appended = build(src, fresh=False)
+    assert "agents/dropped-in" in appended.read
+    assert not {"guides/time", "guides/other"} & appended.written, appended.status
+
+
+def test_renaming_an_agent_heading_rewrites_the_guides_that_link_to_its_sections(
+    built: tuple[Path, TinyBuild],
+) -> None:
+    src, _ = built
+    edit(src / "guides/other.md", "Nothing about agents.", "See {kb:agent}`quiet-agent#style`.")
+    build(src, fresh=False)
+    edit(src / "agents/definitions/quiet-agent.md", "## Style", "## Style and layout")
+    renamed = build(src, fresh=False)
+    assert "guides/other" in renamed.written, renamed.status
+    # The anchor it linked to is gone, and the rewritten guide says so.
+    assert "quiet-agent#style" in renamed.warnings
+
+
 def test_editing_a_guide_rewrites_only_the_agent_pages_it_concerns(built: tuple[Path, TinyBuild]) -> None:
     src, _ = built
     edit(src / "guides/other.md", "Nothing about agents.", "Still nothing about agents.")

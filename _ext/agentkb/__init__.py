@@ -33,6 +33,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         llms,
         load_figures,
         matrix,
+        navigation,
         page_source,
         pagefind,
         published,
@@ -62,6 +63,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         guide_index,
         buildtimes,
         load_figures,
+        navigation,
     )
     for concern in concerns:
         concern.setup(app)

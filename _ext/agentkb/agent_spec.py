@@ -19,11 +19,9 @@ import yaml
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
-from openapi_spec_validator import validate
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
-from sphinxcontrib.openapi.renderers import HttpdomainRenderer
 
 from .cards import inline_code, table_cell
 from .facts import CodeSample
@@ -43,6 +41,10 @@ class AgentSpec:
         return self.agent.definition.body_start_line + self.sample.line - 1
 
     def validation_error(self) -> str | None:
+        # Imported here: the validator and the renderer below take a third of a second to
+        # import, which every build (even one that reads no page) would otherwise pay.
+        from openapi_spec_validator import validate
+
         try:
             validate(copy.deepcopy(self.document))
         except Exception as exc:  # the validator raises several unrelated types
@@ -127,6 +129,8 @@ def render_openapi(
     directive: SphinxDirective, document: dict[str, Any], source: str, line: int, *, index: bool
 ) -> list[nodes.Node]:
     """sphinxcontrib-openapi's httpdomain rendering of a document held in memory."""
+    from sphinxcontrib.openapi.renderers import HttpdomainRenderer
+
     renderer = HttpdomainRenderer(directive.state, {"examples": True})
     lines: StringList = StringList()
     for text in renderer.render_restructuredtext_markup(_json_examples_only(document)):

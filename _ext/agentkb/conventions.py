@@ -14,6 +14,7 @@ Everything is kept in the domain's data, which Sphinx merges after a parallel re
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -199,13 +200,18 @@ class KnowledgeBaseDomain(Domain):
     roles = {"conv": XRefRole(), "agent": AgentSectionRole()}
     #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page changes.
     #: "agent_fingerprints": agent page -> the fingerprint of its files when it was read.
+    #: "shown_stances": agent page -> convention ID -> digest of what the guides show of its
+    #: stance, as last written (and its sections, see _shown); "shown_stances_salt": the
+    #: rulebook and code they were worked out with.
     initial_data = {
         "conventions": {},
         "agent_links": {},
         "aggregate_docs": {},
         "agent_fingerprints": {},
+        "shown_stances": {},
+        "shown_stances_salt": "",
     }
-    data_version = 4
+    data_version = 5
 
     @property
     def conventions(self) -> dict[str, Placement]:
@@ -289,6 +295,10 @@ class KnowledgeBaseDomain(Domain):
             if agent is None:
                 return None
             section = agent.section(anchor) if anchor else None
+            if anchor and section is None:
+                # The heading went after the linking page was read: Sphinx reports the
+                # reference as not found when this page is rewritten (on_env_get_updated).
+                return None
             if not node.get("refexplicit"):
                 label = f"{agent.title} § {section.title}" if section else agent.title
                 contnode = nodes.inline("", label, classes=["xref", "kb-agent-ref"])
@@ -460,7 +470,9 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """Rewrite, without re-reading, the pages that show what changed pages say.
 
     - the pages that summarise every agent, whatever changed;
-    - the guides (each convention lists its agents' stances) when an agent changed;
+    - when an agent changed: the guides of the conventions on which its stance changed
+      (each convention lists its agents' stances), and, if its title or headings changed,
+      the pages that link to its sections;
     - when another page changed, the agent pages whose back-links it may change: the
       agents it links to (before or after the change), and those that take a stance on a
       convention it sets out.
@@ -474,7 +486,14 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     agent_docs = cat.docnames
     pages = set(domain.data["aggregate_docs"])
     if touched & agent_docs or touched - env.found_docs:
-        pages |= {placement.docname for placement in domain.conventions.values()}
+        conventions, slugs = _changed_shown(env, domain, touched)
+        pages |= {placement.docname for conv, placement in domain.conventions.items() if conv in conventions}
+        pages |= {
+            link.docname
+            for target, links in domain.agent_links.items()
+            for link in links
+            if target.partition("#")[0] in slugs
+        }
     others = touched - agent_docs
     if others:
         slugs = set(state.unlinked_agents)
@@ -489,6 +508,52 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
                     slugs |= {s["agent"] for s in record["stances"]}
         pages |= {agent.docname for slug in slugs if (agent := cat.by_slug(slug))}
     return sorted(pages & env.found_docs)
+
+
+#: The key, among an agent's convention IDs, of what the guides that link to its sections show.
+_SECTIONS = "#sections"
+
+
+def _shown(env: BuildEnvironment, agent: Agent) -> dict[str, str]:
+    """What other pages show of an agent, as digests: per convention ID, its stance as the
+    convention's guide lists it (see _stances_list); under _SECTIONS, its title and sections,
+    which links to them resolve against."""
+    shown: dict[str, list[tuple[object, ...]]] = {_SECTIONS: [(s.anchor, s.title) for s in agent.sections]}
+    for stance in stances_of(env, agent).stances:
+        evidence = tuple((e.line, e.quote) for e in stance.evidence)
+        shown.setdefault(stance.convention, []).append((stance.stance, stance.source, evidence))
+    return {
+        key: hashlib.sha256(repr((agent.title, agent.docname, sorted(entries))).encode()).hexdigest()
+        for key, entries in shown.items()
+    }
+
+
+def _changed_shown(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: set[str]) -> tuple[set[str], set[str]]:
+    """The conventions on which a changed, added or removed agent's stance changed, and
+    the agents (slugs) whose title or sections changed.
+
+    An edit that moves no cited line, changes no stance and no heading rewrites no guide.
+    Digests worked out with another rulebook or code are all compared afresh.
+    """
+    cat = catalog(env)
+    known: dict[str, dict[str, str]] = domain.data["shown_stances"]
+    salt = build_state(env).cache.salt
+    if domain.data["shown_stances_salt"] != salt:
+        domain.data["shown_stances_salt"] = salt
+        touched = touched | set(known) | cat.docnames
+    conventions: set[str] = set()
+    sections: set[str] = set()
+    for docname in touched & (cat.docnames | set(known)):
+        agent = cat.by_docname(docname)
+        new = _shown(env, agent) if agent is not None else {}
+        old = known.pop(docname, {})
+        changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+        if _SECTIONS in changed:
+            sections.add(docname.rpartition("/")[2])
+        conventions |= changed - {_SECTIONS}
+        if agent is not None:
+            known[docname] = new
+    return conventions, sections
 
 
 def on_builder_inited(app: Sphinx) -> None:

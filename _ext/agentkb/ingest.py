@@ -31,7 +31,7 @@ from .cache import DerivedCache, code_digest
 from .definitions import AgentDefinition, definition_files
 from .detect import validate_rulebook
 from .facts import AgentFacts, measure
-from .rulebook import RulebookError, default_rulebook, load_rulebook
+from .rulebook import Rulebook, RulebookError, default_rulebook, load_rulebook
 from .state import BuildState, build_state, set_build_state
 from .validation import Finding, check_folder
 
@@ -188,15 +188,21 @@ def on_builder_inited(app: Sphinx) -> None:
     folder = app.config.agentkb_rulebook
     try:
         rulebook = load_rulebook(srcdir / folder) if folder else default_rulebook()
-        validate_rulebook(rulebook)
+        cache = DerivedCache(Path(app.doctreedir), code_digest(rulebook.files))
+        # Checking every rule runs ast-grep on each: once per rulebook (the cache's key covers it).
+        cache.get("rulebook checked", "", partial(_checked, rulebook))
     except RulebookError as exc:
         raise RulebookUnusable(str(exc)) from None
-    cache = DerivedCache(Path(app.doctreedir), code_digest(rulebook.files))
     for agent in cat.agents:
         # Agent is frozen: a cached_property's value lives in the instance's __dict__.
         agent.__dict__["facts"] = cache.get("facts", agent.definition.sha256, partial(measure, agent.definition.body))
     set_build_state(app.env, BuildState(catalog=cat, rulebook=rulebook, cache=cache))
     write_stubs(srcdir, cat.agents)
+
+
+def _checked(rulebook: Rulebook) -> bool:
+    validate_rulebook(rulebook)  # raises RulebookError
+    return True
 
 
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:

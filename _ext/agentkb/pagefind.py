@@ -100,6 +100,33 @@ def _mark(app: Sphinx, pagename: str, templatename: str, context: dict, doctree:
     context["body"] = f"<div data-pagefind-body>{tags}{meta}{body}</div>"
 
 
+#: Written last by Pagefind: its time says when the index was made.
+_ENTRY = Path("pagefind", "pagefind-entry.json")
+
+
+def _indexed_pages(app: Sphinx) -> list[str]:
+    return sorted(app.builder.get_target_uri(d) for d in app.env.found_docs if kind_of(d))
+
+
+def _index_is_current(app: Sphinx, indexed: list[str]) -> bool:
+    """Whether no page Pagefind indexes was written (or removed) since the index was made.
+
+    Pagefind cannot update an index, only make it again from every page (a second at 200
+    agents); a rebuild that wrote none of the indexed pages keeps the index it has.
+    """
+    entry = Path(app.outdir) / _ENTRY
+    listed = _indexed_list(app)
+    if not entry.is_file() or not listed.is_file() or listed.read_text("utf-8").split("\n") != indexed:
+        return False  # no index yet, or pages came or went
+    made = entry.stat().st_mtime_ns
+    return all((page := Path(app.outdir, uri)).is_file() and page.stat().st_mtime_ns < made for uri in indexed)
+
+
+def _indexed_list(app: Sphinx) -> Path:
+    """The pages the index was made from, kept with the build's other caches."""
+    return Path(app.doctreedir, "pagefind-pages.txt")
+
+
 def _index(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html" or not app.config.agentkb_pagefind:
         return
@@ -107,6 +134,9 @@ def _index(app: Sphinx, exception: Exception | None) -> None:
         import pagefind_bin  # noqa: F401 - only to say what is missing
     except ImportError:
         logger.warning("pagefind-bin is not installed: the site has no search index", type="agentkb", subtype="search")
+        return
+    indexed = _indexed_pages(app)
+    if _index_is_current(app, indexed):
         return
     shutil.rmtree(Path(app.outdir) / "pagefind", ignore_errors=True)  # no stale index files
     run = subprocess.run(
@@ -117,6 +147,8 @@ def _index(app: Sphinx, exception: Exception | None) -> None:
     )
     if run.returncode != 0:
         logger.warning("Pagefind failed: %s", (run.stderr or run.stdout).strip(), type="agentkb", subtype="search")
+        return
+    _indexed_list(app).write_text("\n".join(indexed), "utf-8")
 
 
 def setup(app: Sphinx) -> dict[str, object]:

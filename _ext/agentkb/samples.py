@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .definitions import AgentDefinition, LocatedError
-from .facts import CodeSample, measure
+from .facts import AgentFacts, CodeSample, measure
 
 SIDECAR_SUFFIX = ".samples.toml"
 KEY_LENGTH = 12
@@ -255,11 +255,14 @@ def _default(sample: CodeSample) -> tuple[str, str, str]:
     return "not-executed", "", _UNCHECKED.get(language, "no checker for this language")
 
 
-def classify(definition: AgentDefinition) -> list[Verdict]:
-    """Every code sample of an agent file with its status; SidecarError if the sidecar is wrong."""
+def classify(definition: AgentDefinition, facts: AgentFacts | None = None) -> list[Verdict]:
+    """Every code sample of an agent file with its status; SidecarError if the sidecar is wrong.
+
+    ``facts`` are the body's, when the caller has them already (parsing the body is most
+    of the work)."""
     entries = load_sidecar(sidecar_path(definition.path))
     verdicts = []
-    for sample in measure(definition.body).samples:
+    for sample in (facts or measure(definition.body)).samples:
         key = sample_key(sample.code)
         status, check, reason = _default(sample)
         entry = entries.get(key)

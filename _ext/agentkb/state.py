@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
     from .ingest import Catalog
+    from .navigation import FolderTree
     from .rulebook import Rulebook
     from .samples import SidecarError, Verdict
     from .stances import AgentStances
@@ -42,6 +43,10 @@ class BuildState:
     touched_docs: set[str] = field(default_factory=set)
     #: Agents that a page being re-read linked to before: their back-links may change.
     unlinked_agents: set[str] = field(default_factory=set)
+    #: folder -> the sidebar's toctree HTML for its pages, no entry current (see :mod:`agentkb.navigation`).
+    navigation: dict[str, str] = field(default_factory=dict)
+    #: Furo's navigation HTML of a folder -> where its entries are.
+    navigation_trees: dict[str, FolderTree] = field(default_factory=dict)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled with the environment, it comes back empty: the next build reloads it.

@@ -193,7 +193,7 @@ def verdicts_for(env: BuildEnvironment, slug: str) -> list[Verdict]:
         if agent is None:
             return []
         try:
-            state.verdicts[slug] = classify(agent.definition)
+            state.verdicts[slug] = classify(agent.definition, agent.facts)
         except SidecarError as exc:
             state.sidecar_errors[slug] = exc
             state.verdicts[slug] = []
