@@ -48,9 +48,9 @@ def test_editing_one_agent_updates_the_pages_that_show_it_and_no_other(built: tu
     edit(src / "agents/definitions/dropped-in.md", "datetime.utcnow()", "datetime.now(UTC)")
     second = build(src, fresh=False)
     assert second.warnings == ""
-    # Re-read: the agent, and the pages that list every agent.
-    assert second.read == {"agents/dropped-in", "agents/index", "guides/conventions"}, second.status
-    # Rewritten without re-reading: the guide whose convention lists the agents' stances.
+    # Re-read: the agent, and the overview, whose cards are made when it is read.
+    assert second.read == {"agents/dropped-in", "agents/index"}, second.status
+    # Rewritten without re-reading: the matrix, and the guide whose convention lists the agents' stances.
     assert {"agents/dropped-in", "agents/index", "guides/conventions", "guides/time"} <= second.written
     assert not {"agents/quiet-agent", "agents/reviewed-agent", "guides/other"} & second.written, second.status
     assert "dropped-in" not in second.page("guides/time").select_one(".kb-conv-stances").get_text()
@@ -129,3 +129,18 @@ def test_nothing_uses_an_api_that_sphinx_10_or_11_removes(tmp_path: Path) -> Non
         edit(src / "agents/definitions/dropped-in.md", "datetime.utcnow()", "datetime.now(UTC)")
         second = build(src, fresh=False)
     assert first.warnings == second.warnings == ""
+
+
+def test_the_verification_report_follows_an_agent_edit_without_being_re_read(built: tuple[Path, TinyBuild]) -> None:
+    src, _ = built
+    (src / "report.md").write_text("# Report\n\n```{agent-verification} agents\n```\n", "utf-8")
+    edit(src / "index.md", "guides/conventions\n", "guides/conventions\nreport\n")
+    build(src, fresh=False)
+    edit(src / "agents/definitions/quiet-agent.md", "Keep functions short.", "Keep functions short.\n\n```toml\n[tool]\n```")
+    again = build(src, fresh=False)
+    assert "report" not in again.read and "report" in again.written, again.status
+    rows = {
+        row.find("td").get_text(strip=True): [td.get_text(strip=True) for td in row.find_all("td")][-1]
+        for row in again.page("report").select("table.kb-verification-table tbody tr")
+    }
+    assert rows["quiet-agent"] == "1"  # its one sample, the TOML block just added

@@ -366,7 +366,7 @@ def comparison_markdown(agents: tuple[Agent, ...]) -> str:
 class _AllAgentsDirective(_MarkdownDirective):
     def agents(self) -> tuple[Agent, ...]:
         domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
-        domain.note_aggregate(self.env.docname)
+        domain.note_aggregate(self.env.docname, reread=True)
         agents = overview_order(catalog(self.env).agents)
         for agent in agents:
             self.env.note_dependency(str(agent.definition.path))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -198,7 +199,8 @@ class KnowledgeBaseDomain(Domain):
     object_types = {"convention": ObjType("convention", "conv")}
     directives = {"convention": ConventionDirective}
     roles = {"conv": XRefRole(), "agent": AgentSectionRole()}
-    #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page changes.
+    #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page
+    #: changes -> whether they are also re-read when an agent changes (see note_aggregate).
     #: "agent_fingerprints": agent page -> the fingerprint of its files when it was read.
     #: "shown_stances": agent page -> convention ID -> digest of what the guides show of its
     #: stance, as last written (and its sections, see _shown); "shown_stances_salt": the
@@ -210,8 +212,9 @@ class KnowledgeBaseDomain(Domain):
         "agent_fingerprints": {},
         "shown_stances": {},
         "shown_stances_salt": "",
+        "anchors": {},
     }
-    data_version = 5
+    data_version = 7
 
     @property
     def conventions(self) -> dict[str, Placement]:
@@ -221,8 +224,16 @@ class KnowledgeBaseDomain(Domain):
     def agent_links(self) -> dict[str, list[AgentLink]]:
         return self.data["agent_links"]
 
-    def note_aggregate(self, docname: str) -> None:
-        self.data["aggregate_docs"][docname] = True
+    @property
+    def anchors(self) -> dict[str, set[str]]:
+        """docname -> the ids on the page as read (see agentkb.verification.note_anchors)."""
+        return self.data["anchors"]
+
+    def note_aggregate(self, docname: str, *, reread: bool = False) -> None:
+        """A page that shows every agent: rewritten whenever a page changes, and, with
+        ``reread``, re-read when an agent changes (its content is made when it is read,
+        not filled in when it is written)."""
+        self.data["aggregate_docs"][docname] = self.data["aggregate_docs"].get(docname, False) or reread
 
     def add_convention(self, placement: Placement, location: Any) -> None:
         other = self.conventions.get(placement.id)
@@ -250,6 +261,7 @@ class KnowledgeBaseDomain(Domain):
 
     def clear_doc(self, docname: str) -> None:
         self.data["aggregate_docs"].pop(docname, None)
+        self.anchors.pop(docname, None)
         self.data["agent_fingerprints"].pop(docname, None)
         for key, placement in list(self.conventions.items()):
             if placement.docname == docname:
@@ -265,12 +277,15 @@ class KnowledgeBaseDomain(Domain):
                 del self.agent_links[target]
 
     def merge_domaindata(self, docnames: Iterable[str], otherdata: dict[str, Any]) -> None:
-        for docname in otherdata["aggregate_docs"]:
+        for docname, reread in otherdata["aggregate_docs"].items():
             if docname in docnames:
-                self.note_aggregate(docname)
+                self.note_aggregate(docname, reread=reread)
         for docname, fingerprint in otherdata["agent_fingerprints"].items():
             if docname in docnames:
                 self.note_agent(docname, fingerprint)
+        for docname in docnames:
+            if docname in otherdata["anchors"]:
+                self.anchors[docname] = otherdata["anchors"][docname]
         for key, placement in otherdata["conventions"].items():
             if placement.docname in docnames:
                 self.conventions[key] = placement
@@ -445,7 +460,8 @@ def on_env_get_outdated(
     agent_docs = cat.docnames | removed
     if not touched & agent_docs:
         return []
-    return sorted(sidecars | (set(env.domains["kb"].data["aggregate_docs"]) & env.found_docs))
+    reread = {docname for docname, made_when_read in env.domains["kb"].data["aggregate_docs"].items() if made_when_read}
+    return sorted(sidecars | (reread & env.found_docs))
 
 
 def new_sidecars(env: BuildEnvironment) -> set[str]:
@@ -523,7 +539,7 @@ def _shown(env: BuildEnvironment, agent: Agent) -> dict[str, str]:
         evidence = tuple((e.line, e.quote) for e in stance.evidence)
         shown.setdefault(stance.convention, []).append((stance.stance, stance.source, evidence))
     return {
-        key: hashlib.sha256(repr((agent.title, agent.docname, sorted(entries))).encode()).hexdigest()
+        key: hashlib.sha256(repr((agent.title, agent.docname, sorted(entries))).encode()).hexdigest()[:16]
         for key, entries in shown.items()
     }
 
@@ -561,8 +577,14 @@ def on_builder_inited(app: Sphinx) -> None:
     if not app.config.agentkb_conformance_tests:
         return
     path = Path(app.srcdir) / app.config.agentkb_conformance_tests
+    label = app.config.agentkb_conformance_tests
+    state = build_state(app.env)
     try:
-        build_state(app.env).service_tests = conformance_tests(path, app.config.agentkb_conformance_tests)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        # Parsing the test module costs a tenth of a second: once per version of it.
+        state.service_tests = state.cache.get(
+            "conformance", f"{label}\0{digest}", partial(conformance_tests, path, label), keep=lambda _: True
+        )
     except OSError as exc:
         logger.warning(
             "cannot read the service's conformance tests (agentkb_conformance_tests): %s: %s",

@@ -193,6 +193,14 @@ def after_furo(app: Sphinx, pagename: str, templatename: str, context: dict[str,
         context["furo_navigation_tree"] = marked
 
 
+def draw_before_forking(app: Sphinx, doctree: object, docname: str) -> None:
+    """Draw the page's folder tree in the main process, where Sphinx resolves each page
+    before handing it to a writer process: the writers, forked after, inherit it instead
+    of each drawing it again."""
+    if _applies(app):
+        _unmarked(app, docname)
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     # Off, Furo draws every page's tree itself (the test compares the two).
     app.add_config_value("agentkb_navigation_cache", True, "html", types=frozenset({bool}))
@@ -201,4 +209,5 @@ def setup(app: Sphinx) -> dict[str, object]:
     # page) replaces this one too and draws that page's tree itself.
     app.connect("html-page-context", before_furo, priority=100)
     app.connect("html-page-context", after_furo, priority=600)
+    app.connect("doctree-resolved", draw_before_forking)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

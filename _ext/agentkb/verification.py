@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
+from docutils.utils.smartquotes import educate_tokens
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -30,6 +32,9 @@ from .samples import (
     sidecar_path,
 )
 from .state import build_state
+
+if TYPE_CHECKING:
+    from .conventions import KnowledgeBaseDomain
 
 __all__ = ["STATUSES", "STATUS_TITLES", "SidecarError", "Verdict", "classify", "sidecar_path"]
 
@@ -181,10 +186,6 @@ def _agent_blocks(doctree: nodes.document, verdicts: list[Verdict]) -> list[tupl
     return found
 
 
-#: docname -> the ids in its doctree, for checking links to anchors; reset per build.
-_anchors: dict[str, set[str]] = {}
-
-
 def verdicts_for(env: BuildEnvironment, slug: str) -> list[Verdict]:
     """An agent's verdicts, classified when first needed (once per build and process)."""
     state = build_state(env)
@@ -198,10 +199,6 @@ def verdicts_for(env: BuildEnvironment, slug: str) -> list[Verdict]:
             state.sidecar_errors[slug] = exc
             state.verdicts[slug] = []
     return state.verdicts[slug]
-
-
-def on_builder_inited(app: Sphinx) -> None:
-    _anchors.clear()
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
@@ -219,6 +216,30 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         blocks = _handwritten(doctree, Path(path).read_text("utf-8"), str(path))
     for node, status in blocks:
         node.parent.insert(node.parent.index(node), _status_node(status))
+
+
+class FillReport(SphinxPostTransform):
+    """Makes the report's parts when the page is written: before Furo wraps each table
+    (at 500) so that it scrolls on a narrow screen."""
+
+    default_priority = 400
+
+    def run(self, **kwargs: Any) -> None:
+        for placeholder in list(self.document.findall(ReportPlaceholder)):
+            part = report_part(self.env, placeholder["part"])
+            if self.config.smartquotes:
+                for paragraph in part.findall(nodes.paragraph):
+                    _educate(paragraph)
+            placeholder.replace_self(part)
+
+
+def _educate(paragraph: nodes.paragraph) -> None:
+    """Curly quotes and dashes, as Sphinx's smart quotes give the text of pages it reads."""
+    texts = list(paragraph.findall(nodes.Text))
+    tokens = [("literal" if isinstance(t.parent, nodes.literal) else "plain", str(t)) for t in texts]
+    for text, educated in zip(texts, educate_tokens(tokens, attr="qDe", language="en"), strict=True):
+        if educated != str(text):
+            text.parent.replace(text, nodes.Text(educated))
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -246,10 +267,14 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
 
 
 def _has_anchor(app: Sphinx, docname: str, anchor: str) -> bool:
-    if docname not in _anchors:
-        tree = app.env.get_doctree(docname)
-        _anchors[docname] = {i for node in tree.findall(nodes.Element) for i in node["ids"]}
-    return anchor in _anchors[docname]
+    domain: KnowledgeBaseDomain = app.env.domains["kb"]  # type: ignore[assignment]
+    return anchor in domain.anchors.get(docname, ())
+
+
+def note_anchors(app: Sphinx, doctree: nodes.document) -> None:
+    """Keep the ids of every page as read, for checking links to them without loading it."""
+    domain: KnowledgeBaseDomain = app.env.domains["kb"]  # type: ignore[assignment]
+    domain.anchors[app.env.docname] = {i for node in doctree.findall(nodes.Element) for i in node["ids"]}
 
 
 # --- The report ------------------------------------------------------------------
@@ -264,6 +289,14 @@ def _counts(verdicts: list[Verdict]) -> list[int]:
     return [*counts, len(verdicts)]
 
 
+class ReportPlaceholder(nodes.General, nodes.Element):
+    """A part of the verification report, made when the page is written (FillReport): an
+    agent's edit then rewrites the report without re-reading it."""
+
+
+_PARTS = ("agents", "languages", "does-not-run")
+
+
 class AgentVerificationDirective(SphinxDirective):
     """Part of the verification report, from the sidecars and the classification.
 
@@ -276,30 +309,32 @@ class AgentVerificationDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         part = self.arguments[0]
-        agents = catalog(self.env).agents
-        for agent in agents:
-            self.env.note_dependency(str(agent.definition.path))
-            if (sidecar := sidecar_path(agent.definition.path)).exists():
-                self.env.note_dependency(str(sidecar))
-        every = [v for agent in agents for v in verdicts_for(self.env, agent.slug)]
-        header = [STATUS_TITLES[s] for s in STATUSES] + ["total"]
-        if part == "agents":
-            rows: list[list[Any]] = [
-                [[_link(agent.title, agent.docname)], *_counts(verdicts_for(self.env, agent.slug))] for agent in agents
-            ]
-            return [_table(["agent", *header], [*rows, ["all agents", *_counts(every)]])]
-        if part == "languages":
-            languages = sorted({v.language for v in every})
-            rows = [[lang, *_counts([v for v in every if v.language == lang])] for lang in languages]
-            return [_table(["language", *header], rows)]
-        if part == "does-not-run":
-            failing = nodes.bullet_list()
-            for agent in agents:
-                for verdict in verdicts_for(self.env, agent.slug):
-                    if verdict.status == "does-not-run":
-                        failing += nodes.list_item("", _failing_item(agent.title, agent.docname, verdict))
-            return [failing if failing.children else nodes.paragraph(text="None.")]
-        raise self.error(f"the argument must be agents, languages or does-not-run, not {part!r}")
+        if part not in _PARTS:
+            raise self.error(f"the argument must be {', '.join(_PARTS[:-1])} or {_PARTS[-1]}, not {part!r}")
+        domain: KnowledgeBaseDomain = self.env.domains["kb"]  # type: ignore[assignment]
+        domain.note_aggregate(self.env.docname)
+        return [ReportPlaceholder(part=part)]
+
+
+def report_part(env: BuildEnvironment, part: str) -> nodes.Element:
+    agents = catalog(env).agents
+    every = [v for agent in agents for v in verdicts_for(env, agent.slug)]
+    header = [STATUS_TITLES[s] for s in STATUSES] + ["total"]
+    if part == "agents":
+        rows: list[list[Any]] = [
+            [[_link(agent.title, agent.docname)], *_counts(verdicts_for(env, agent.slug))] for agent in agents
+        ]
+        return _table(["agent", *header], [*rows, ["all agents", *_counts(every)]])
+    if part == "languages":
+        languages = sorted({v.language for v in every})
+        rows = [[lang, *_counts([v for v in every if v.language == lang])] for lang in languages]
+        return _table(["language", *header], rows)
+    failing = nodes.bullet_list()
+    for agent in agents:
+        for verdict in verdicts_for(env, agent.slug):
+            if verdict.status == "does-not-run":
+                failing += nodes.list_item("", _failing_item(agent.title, agent.docname, verdict))
+    return failing if failing.children else nodes.paragraph(text="None.")
 
 
 def _failing_item(title: str, docname: str, verdict: Verdict) -> nodes.paragraph:
@@ -316,8 +351,11 @@ def _failing_item(title: str, docname: str, verdict: Verdict) -> nodes.paragraph
 
 
 def setup(app: Sphinx) -> None:
-    app.connect("builder-inited", on_builder_inited)
     app.connect("doctree-read", on_doctree_read)
+    # After every handler that adds ids (the samples' statuses above among them).
+    app.connect("doctree-read", note_anchors, priority=900)
     app.connect("doctree-resolved", on_doctree_resolved)
+    app.add_node(ReportPlaceholder)
+    app.add_post_transform(FillReport)
     app.add_directive("agent-verification", AgentVerificationDirective)
     app.add_css_file("verification.css")
