@@ -136,7 +136,11 @@ def test_the_verification_report_follows_an_agent_edit_without_being_re_read(bui
     (src / "report.md").write_text("# Report\n\n```{agent-verification} agents\n```\n", "utf-8")
     edit(src / "index.md", "guides/conventions\n", "guides/conventions\nreport\n")
     build(src, fresh=False)
-    edit(src / "agents/definitions/quiet-agent.md", "Keep functions short.", "Keep functions short.\n\n```toml\n[tool]\n```")
+    edit(
+        src / "agents/definitions/quiet-agent.md",
+        "Keep functions short.",
+        "Keep functions short.\n\n```toml\n[tool]\n```",
+    )
     again = build(src, fresh=False)
     assert "report" not in again.read and "report" in again.written, again.status
     rows = {
