@@ -11,7 +11,9 @@ each copy it times, with ``-j auto`` as ``make docs`` does (or each of ``--jobs`
 - ``agent``: a rebuild after one agent file is edited;
 - ``guide``: a rebuild after one guide is edited;
 - ``floor``: a clean build of the same agent pages as plain Markdown (title plus body),
-  with myst-parser, furo and sphinx-design only: what the stack costs without agentkb.
+  with myst-parser, furo and sphinx-design only: what the stack costs without agentkb;
+- ``floor_nochange`` and ``floor_agent``: that plain site rebuilt with nothing changed, and
+  after the same agent's page is edited: what the stack itself costs for a rebuild.
 
 The machine is shared and noisy: each figure is the median of ``--repeat`` runs, and
 ratios (clean/floor) are the figures to compare across machines. Results go to
@@ -139,7 +141,7 @@ def _counts(output: str, written: int) -> dict[str, int]:
 
 
 def measure(size: int, corpus: Path, jobs: str, repeat: int) -> dict[str, object]:
-    cases = ("clean", "nochange", "agent", "guide", "floor")
+    cases = ("clean", "nochange", "agent", "guide", "floor", "floor_nochange", "floor_agent")
     runs: dict[str, list[float]] = {k: [] for k in cases}
     cpu: dict[str, list[float]] = {k: [] for k in cases}
     counts: dict[str, dict[str, int]] = {}
@@ -158,10 +160,14 @@ def measure(size: int, corpus: Path, jobs: str, repeat: int) -> dict[str, object
                 cpu[case].append(round(used, 2))
                 counts[case] = _counts(output, written)
             floor_site(src, tmp / "floor")
-            seconds, used, output, written = build(tmp / "floor", tmp / "floor-out", jobs)
-            runs["floor"].append(round(seconds, 2))
-            cpu["floor"].append(round(used, 2))
-            counts["floor"] = _counts(output, written)
+            floor_agent = tmp / "floor" / "agents" / SEED
+            for case in ("floor", "floor_nochange", "floor_agent"):
+                if case == "floor_agent":
+                    _touch(floor_agent, f"\nEdited for the benchmark ({attempt}).\n")
+                seconds, used, output, written = build(tmp / "floor", tmp / "floor-out", jobs)
+                runs[case].append(round(seconds, 2))
+                cpu[case].append(round(used, 2))
+                counts[case] = _counts(output, written)
         finally:
             shutil.rmtree(tmp)
     medians = {case: round(statistics.median(times), 2) for case, times in runs.items()}

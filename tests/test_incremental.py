@@ -13,6 +13,8 @@ import pytest
 from sphinx.deprecation import RemovedInSphinx10Warning, RemovedInSphinx11Warning
 from tinybuild import TinyBuild, build, copy_tiny, edit
 
+from agentkb.pagefind import kind_of
+
 AGENT = """---
 name: quiet-agent
 description: Says nothing about time.
@@ -148,3 +150,20 @@ def test_the_verification_report_follows_an_agent_edit_without_being_re_read(bui
         for row in again.page("report").select("table.kb-verification-table tbody tr")
     }
     assert rows["quiet-agent"] == "1"  # its one sample, the TOML block just added
+
+
+def test_the_search_index_is_made_again_only_when_an_indexed_page_was_written(
+    built: tuple[Path, TinyBuild],
+) -> None:
+    src, first = built
+    entry = first.out / "pagefind" / "pagefind-entry.json"
+    made = entry.stat().st_mtime_ns
+    build(src, fresh=False)
+    assert entry.stat().st_mtime_ns == made  # nothing written: the index is kept
+    edit(src / "guides/other.md", "Nothing about agents.", "Still nothing about agents.")
+    again = build(src, fresh=False)
+    assert again.warnings == ""
+    assert entry.stat().st_mtime_ns > made
+    # One fragment per page it indexes: the agents and the guides.
+    pages = [p.relative_to(again.out).with_suffix("").as_posix() for p in again.out.glob("**/*.html")]
+    assert len(list((again.out / "pagefind" / "fragment").iterdir())) == sum(1 for d in pages if kind_of(d)) == 7

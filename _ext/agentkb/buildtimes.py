@@ -26,6 +26,8 @@ SERIES = {
     "guide": ("one guide edited", "8 2 2 2"),
     "nochange": ("nothing changed", "1 3"),
 }
+#: Cases in the table only: the plain stack's own rebuilds, to compare ours with.
+FLOOR_REBUILDS = {"floor_nochange": "plain stack, nothing changed", "floor_agent": "plain stack, one agent edited"}
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 640, 320, 48, 40, 16, 190
 
 
@@ -82,12 +84,14 @@ def chart_svg(results: list[dict[str, Any]], title: str) -> str:
 
 
 def _table(results: list[dict[str, Any]]) -> nodes.table:
-    header = ["agents", *(label for label, _ in SERIES.values()), "clean / floor"]
+    extra = [case for case in FLOOR_REBUILDS if all(case in r["median_s"] for r in results)]
+    cases = [*SERIES, *extra]
+    header = ["agents", *(SERIES[c][0] if c in SERIES else FLOOR_REBUILDS[c] for c in cases), "clean / floor"]
     rows = []
     for r in sorted(results, key=lambda r: r["agents"]):
         m, cpu = r["median_s"], r.get("median_cpu_s", {})
         cells: list[tables.Cell] = [str(r["agents"])]
-        for case in SERIES:
+        for case in cases:
             text = f"{m[case]:.1f} s" + (f" ({cpu[case]:.1f} s CPU)" if case in cpu else "")
             cells.append(text)
         cells.append(f"{m['clean'] / m['floor']:.2f}×")

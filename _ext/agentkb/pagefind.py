@@ -13,7 +13,8 @@ module
   and ``model`` (an agent's model);
 - weights convention headers and gives each convention a few hidden search words (its ID's
   parts, synonyms readers use), so "N+1" or "correlation id" lead to the convention;
-- runs the Pagefind binary (the ``pagefind-bin`` wheel) over the output when the build ends.
+- runs the Pagefind binary (the ``pagefind-bin`` wheel) over the output once every indexed
+  page is written, while Sphinx finishes the rest.
 
 ``_templates/search.html`` and ``_static/agentkb-search.js`` make the search page: results in
 rank order, tagged and filterable by kind; Furo's search box still submits to
@@ -31,6 +32,8 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
+
+from .state import build_state
 
 logger = logging.getLogger(__name__)
 
@@ -127,26 +130,45 @@ def _indexed_list(app: Sphinx) -> Path:
     return Path(app.doctreedir, "pagefind-pages.txt")
 
 
-def _index(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html" or not app.config.agentkb_pagefind:
-        return
+def _start(app: Sphinx) -> list[tuple[str, dict[str, object], str]]:
+    """Start Pagefind as soon as every page it indexes is written.
+
+    Sphinx collects extensions' pages (``html-collect-pages``) after writing the documents
+    and before its general index, search page, search index and static files: Pagefind
+    runs meanwhile, on the other core, and the build's end waits for it (see _finish). The
+    pages written meanwhile are not indexed (they have no ``data-pagefind-body``).
+    """
+    if app.builder.format != "html" or not app.config.agentkb_pagefind:
+        return []
     try:
         import pagefind_bin  # noqa: F401 - only to say what is missing
     except ImportError:
         logger.warning("pagefind-bin is not installed: the site has no search index", type="agentkb", subtype="search")
-        return
+        return []
     indexed = _indexed_pages(app)
     if _index_is_current(app, indexed):
-        return
+        return []
     shutil.rmtree(Path(app.outdir) / "pagefind", ignore_errors=True)  # no stale index files
-    run = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "pagefind_bin", "--site", str(app.outdir), "--silent", "--include-characters", "+"],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
-    if run.returncode != 0:
-        logger.warning("Pagefind failed: %s", (run.stderr or run.stdout).strip(), type="agentkb", subtype="search")
+    build_state(app.env).pagefind = (process, indexed)
+    return []
+
+
+def _finish(app: Sphinx, exception: Exception | None) -> None:
+    state = build_state(app.env)
+    if state.pagefind is None:
+        return
+    (process, indexed), state.pagefind = state.pagefind, None
+    stdout, stderr = process.communicate()
+    if exception is not None:
+        return
+    if process.returncode != 0:
+        logger.warning("Pagefind failed: %s", (stderr or stdout).strip(), type="agentkb", subtype="search")
         return
     _indexed_list(app).write_text("\n".join(indexed), "utf-8")
 
@@ -154,5 +176,6 @@ def _index(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict[str, object]:
     app.add_config_value("agentkb_pagefind", True, "html", types=frozenset({bool}))
     app.connect("html-page-context", _mark)
-    app.connect("build-finished", _index)
+    app.connect("html-collect-pages", _start)
+    app.connect("build-finished", _finish)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

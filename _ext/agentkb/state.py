@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from .cache import DerivedCache
 
 if TYPE_CHECKING:
+    import subprocess
+
     from sphinx.environment import BuildEnvironment
 
     from .ingest import Catalog
@@ -47,6 +49,8 @@ class BuildState:
     navigation: dict[str, str] = field(default_factory=dict)
     #: Furo's navigation HTML of a folder -> where its entries are.
     navigation_trees: dict[str, FolderTree] = field(default_factory=dict)
+    #: Pagefind while it indexes the site, and the pages it indexes (see :mod:`agentkb.pagefind`).
+    pagefind: tuple[subprocess.Popen[str], list[str]] | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled with the environment, it comes back empty: the next build reloads it.
