@@ -102,12 +102,18 @@ def test_editing_a_guide_rewrites_only_the_agent_pages_it_concerns(built: tuple[
     unrelated = build(src, fresh=False)
     assert unrelated.read == {"guides/other"}, unrelated.status
     assert not {"agents/dropped-in", "agents/quiet-agent", "agents/reviewed-agent"} & unrelated.written
-    # The guide setting out the convention: the agents with a stance on it show it beside their lines.
+    # The words of a convention: agent pages show where it is set out, not what it says.
     edit(src / "guides/time.md", "Store aware UTC datetimes.", "Store aware datetimes, in UTC.")
+    reworded = build(src, fresh=False)
+    assert reworded.read == {"guides/time"}, reworded.status
+    assert not {"agents/dropped-in", "agents/quiet-agent", "agents/reviewed-agent"} & reworded.written
+    # Its title: the agents with a stance on its convention show it beside their lines.
+    edit(src / "guides/time.md", "# Time", "# Time and dates")
     related = build(src, fresh=False)
     assert related.read == {"guides/time"}, related.status
     assert {"agents/dropped-in", "agents/reviewed-agent"} <= related.written
     assert "agents/quiet-agent" not in related.written
+    assert "Time and dates" in related.page("agents/dropped-in").select_one(".kb-backlinks").get_text()
 
 
 def test_a_sidecar_added_later_is_noticed(built: tuple[Path, TinyBuild]) -> None:

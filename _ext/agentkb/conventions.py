@@ -204,7 +204,8 @@ class KnowledgeBaseDomain(Domain):
     #: "agent_fingerprints": agent page -> the fingerprint of its files when it was read.
     #: "shown_stances": agent page -> convention ID -> digest of what the guides show of its
     #: stance, as last written (and its sections, see _shown); "shown_stances_salt": the
-    #: rulebook and code they were worked out with.
+    #: rulebook and code they were worked out with. "shown_pages": the same for other pages,
+    #: per page (see _shown_of_page).
     initial_data = {
         "conventions": {},
         "agent_links": {},
@@ -213,8 +214,9 @@ class KnowledgeBaseDomain(Domain):
         "shown_stances": {},
         "shown_stances_salt": "",
         "anchors": {},
+        "shown_pages": {},
     }
-    data_version = 7
+    data_version = 8
 
     @property
     def conventions(self) -> dict[str, Placement]:
@@ -489,9 +491,9 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     - when an agent changed: the guides of the conventions on which its stance changed
       (each convention lists its agents' stances), and, if its title or headings changed,
       the pages that link to its sections;
-    - when another page changed, the agent pages whose back-links it may change: the
-      agents it links to (before or after the change), and those that take a stance on a
-      convention it sets out.
+    - when another page changed its title, its links to agents or its conventions, the
+      agent pages whose back-links it may change: the agents it links to (before or after
+      the change), and those that take a stance on a convention it sets out.
     """
     state = build_state(env)
     touched = state.touched_docs
@@ -510,7 +512,7 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
             for link in links
             if target.partition("#")[0] in slugs
         }
-    others = touched - agent_docs
+    others = _changed_pages(env, domain, touched - agent_docs)
     if others:
         slugs = set(state.unlinked_agents)
         for target, links in domain.agent_links.items():
@@ -570,6 +572,36 @@ def _changed_shown(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: 
         if agent is not None:
             known[docname] = new
     return conventions, sections
+
+
+def _shown_of_page(env: BuildEnvironment, domain: KnowledgeBaseDomain, docname: str) -> str:
+    """A digest of what agent pages show of a page: its title, its links to their sections
+    and the conventions it sets out (their back-links lead there)."""
+    links = sorted(
+        (target, link.anchor, link.label)
+        for target, found in domain.agent_links.items()
+        for link in found
+        if link.docname == docname
+    )
+    placed = sorted((p.id, p.anchor) for p in domain.conventions.values() if p.docname == docname)
+    title = env.titles[docname].astext() if docname in env.titles else ""
+    return hashlib.sha256(repr((title, links, placed)).encode()).hexdigest()[:16]
+
+
+def _changed_pages(env: BuildEnvironment, domain: KnowledgeBaseDomain, pages: set[str]) -> set[str]:
+    """Of the pages (not agents) that changed, came or went, those whose title, links to
+    agents or conventions changed: an edit to a guide's prose rewrites no agent page."""
+    known: dict[str, str] = domain.data["shown_pages"]
+    changed = set()
+    for docname in pages:
+        new = _shown_of_page(env, domain, docname) if docname in env.found_docs else None
+        if known.get(docname) != new:
+            changed.add(docname)
+        if new is None:
+            known.pop(docname, None)
+        else:
+            known[docname] = new
+    return changed
 
 
 def on_builder_inited(app: Sphinx) -> None:
