@@ -216,7 +216,7 @@ class KnowledgeBaseDomain(Domain):
         "anchors": {},
         "shown_pages": {},
     }
-    data_version = 8
+    data_version = 9
 
     @property
     def conventions(self) -> dict[str, Placement]:
@@ -487,7 +487,8 @@ def new_sidecars(env: BuildEnvironment) -> set[str]:
 def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """Rewrite, without re-reading, the pages that show what changed pages say.
 
-    - the pages that summarise every agent, whatever changed;
+    - the pages that summarise every agent, when an agent changed, or another page
+      changed what they show of it (see _changed_pages);
     - when an agent changed: the guides of the conventions on which its stance changed
       (each convention lists its agents' stances), and, if its title or headings changed,
       the pages that link to its sections;
@@ -502,7 +503,10 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     domain: KnowledgeBaseDomain = env.domains["kb"]  # type: ignore[assignment]
     cat = catalog(env)
     agent_docs = cat.docnames
-    pages = set(domain.data["aggregate_docs"])
+    pages: set[str] = set()
+    others, anchors_moved = _changed_pages(env, domain, touched - agent_docs)
+    if touched & agent_docs or others or anchors_moved:
+        pages |= set(domain.data["aggregate_docs"])
     if touched & agent_docs or touched - env.found_docs:
         conventions, slugs = _changed_shown(env, domain, touched)
         pages |= {placement.docname for conv, placement in domain.conventions.items() if conv in conventions}
@@ -512,7 +516,6 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
             for link in links
             if target.partition("#")[0] in slugs
         }
-    others = _changed_pages(env, domain, touched - agent_docs)
     if others:
         slugs = set(state.unlinked_agents)
         for target, links in domain.agent_links.items():
@@ -574,9 +577,10 @@ def _changed_shown(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: 
     return conventions, sections
 
 
-def _shown_of_page(env: BuildEnvironment, domain: KnowledgeBaseDomain, docname: str) -> str:
-    """A digest of what agent pages show of a page: its title, its links to their sections
-    and the conventions it sets out (their back-links lead there)."""
+def _shown_of_page(env: BuildEnvironment, domain: KnowledgeBaseDomain, docname: str) -> tuple[str, str]:
+    """Digests of what other pages show of a page: its title, its links to agent sections
+    and the conventions it sets out (agent pages' back-links, the summaries); and its ids
+    (the verification report links to some)."""
     links = sorted(
         (target, link.anchor, link.label)
         for target, found in domain.agent_links.items()
@@ -585,23 +589,27 @@ def _shown_of_page(env: BuildEnvironment, domain: KnowledgeBaseDomain, docname: 
     )
     placed = sorted((p.id, p.anchor) for p in domain.conventions.values() if p.docname == docname)
     title = env.titles[docname].astext() if docname in env.titles else ""
-    return hashlib.sha256(repr((title, links, placed)).encode()).hexdigest()[:16]
+    return (
+        hashlib.sha256(repr((title, links, placed)).encode()).hexdigest()[:16],
+        hashlib.sha256(repr(sorted(domain.anchors.get(docname, ()))).encode()).hexdigest()[:16],
+    )
 
 
-def _changed_pages(env: BuildEnvironment, domain: KnowledgeBaseDomain, pages: set[str]) -> set[str]:
-    """Of the pages (not agents) that changed, came or went, those whose title, links to
-    agents or conventions changed: an edit to a guide's prose rewrites no agent page."""
-    known: dict[str, str] = domain.data["shown_pages"]
-    changed = set()
+def _changed_pages(env: BuildEnvironment, domain: KnowledgeBaseDomain, pages: set[str]) -> tuple[set[str], bool]:
+    """Of the pages (not agents) that changed, came or went: those whose title, links to
+    agents or conventions changed (an edit to a guide's prose changes none), and whether
+    any page's ids changed."""
+    known: dict[str, tuple[str, str]] = domain.data["shown_pages"]
+    changed, anchors_moved = set(), False
     for docname in pages:
+        old = known.pop(docname, None)
         new = _shown_of_page(env, domain, docname) if docname in env.found_docs else None
-        if known.get(docname) != new:
+        if old is None or new is None or old[0] != new[0]:
             changed.add(docname)
-        if new is None:
-            known.pop(docname, None)
-        else:
+        anchors_moved |= old is None or new is None or old[1] != new[1]
+        if new is not None:
             known[docname] = new
-    return changed
+    return changed, anchors_moved
 
 
 def on_builder_inited(app: Sphinx) -> None:
