@@ -163,10 +163,20 @@ class TemporaryPostgres:
             "UTF8",
             "--locale=C",
         )
-        # fsync=off: the cluster is thrown away after the run, durability buys nothing.
-        options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        server._run("pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w", "-o", options, "start")
-        return server
+        # A free port can be taken between the probe and the server's bind (by a cluster of
+        # another pytest-xdist worker, say): then start again on another.
+        for attempt in range(3):
+            # fsync=off: the cluster is thrown away after the run, durability buys nothing.
+            options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+            try:
+                server._run("pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w", "-o", options, "start")
+                return server
+            except RuntimeError:
+                log = root / "server.log"
+                if attempt == 2 or not log.exists() or "could not bind" not in log.read_text(errors="replace"):
+                    raise
+                server.port = _free_loopback_port()
+        raise AssertionError("unreachable")
 
     @property
     def url(self) -> str:
