@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 from sitebuild import ROOT, Build, sphinx_build
+from webgates import browser, chromium_path, missing, serve
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +34,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Build:
 def html(site: Build) -> Path:
     assert site.returncode == 0, site.output
     return site.outdir
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One headless Chromium (Playwright) for the tests that open the built site in it."""
+    if chromium_path() is None:
+        missing("Chromium is not installed (apt-get install chromium)")
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def base_url(html: Path) -> Iterator[str]:
+    """The built site, served on 127.0.0.1 under its published path."""
+    with serve(html) as base:
+        yield base

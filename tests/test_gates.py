@@ -25,12 +25,9 @@ from webgates import (
     ROOT,
     axe_run,
     axe_source,
-    browser,
-    chromium_path,
     html_pages,
     missing,
     page_kind,
-    serve,
     visit_all,
     vnu_errors,
 )
@@ -84,20 +81,6 @@ AXE_DARK_PAGES = [
     "search.html?q=N%2B1",
 ]
 SEARCH_WITH_RESULTS = "search.html?q=N%2B1"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if chromium_path() is None:
-        missing("Chromium is not installed (apt-get install chromium)")
-    with browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def base_url(html: Path):
-    with serve(html) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")

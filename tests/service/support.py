@@ -20,6 +20,7 @@ from typing import Any
 import anyio.from_thread
 import httpx
 from fastapi import FastAPI
+from filelock import FileLock
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from reference_api import demo_data as demo
@@ -213,17 +214,19 @@ def record_result(check: str, claim: str, measured: str) -> None:
     """Replace the row for ``check`` (rows stay sorted, so reruns diff cleanly)."""
     if os.environ.get("AGENTKB_RECORD_RESULTS") != "1":
         return
-    rows: dict[str, tuple[str, str, str]] = {}
-    if RESULTS_FILE.exists():
-        with RESULTS_FILE.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            next(reader, None)
-            rows = {row[0]: (row[0], row[1], row[2]) for row in reader if row}
-    rows[check] = (check, claim, measured)
-    with RESULTS_FILE.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(RESULT_COLUMNS)
-        writer.writerows(rows[key] for key in sorted(rows))
+    # pytest-xdist workers record at the same time: one reads and rewrites the file at once.
+    with FileLock(f"{tempfile.gettempdir()}/agentkb-reliability-results.lock"):
+        rows: dict[str, tuple[str, str, str]] = {}
+        if RESULTS_FILE.exists():
+            with RESULTS_FILE.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                next(reader, None)
+                rows = {row[0]: (row[0], row[1], row[2]) for row in reader if row}
+        rows[check] = (check, claim, measured)
+        with RESULTS_FILE.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(RESULT_COLUMNS)
+            writer.writerows(rows[key] for key in sorted(rows))
 
 
 @dataclass
