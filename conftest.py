@@ -8,6 +8,9 @@ sidecars ``agents/definitions/<agent>.samples.toml`` (see agents/verification.md
 Sybil's pytest integration uses private pytest APIs; both are pinned in requirements/lock.txt.
 """
 
+import shutil
+
+import pytest
 from sybil import Sybil
 
 from agentkb.samples import page_parsers
@@ -30,3 +33,19 @@ pages = Sybil(
 agents = Sybil(parsers=[parse_agent_file], patterns=["agents/definitions/*.md"], excludes=TINY_SITE, name="agents")
 
 pytest_collect_file = (pages + agents).pytest()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list) -> None:
+    """Under pytest-xdist, install the Node.js tools the tests install on first use (``npm ci``
+    from their lock files) once, before the workers start, so that no two workers run
+    ``npm ci`` in the same folder at once. Already installed: nothing to do."""
+    if shutil.which("npm") is None:
+        return  # the tests that need them skip, or fail under CI, as without xdist
+    from agentkb.spectral import spectral_command
+    from tests.agent_samples.checks import tsc
+    from tests.webgates import npm_tool
+
+    spectral_command()
+    tsc()
+    npm_tool("axe-core/axe.min.js")

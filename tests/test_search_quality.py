@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from searchquality import is_hit, load_questions, pagefind_results, pagefind_ui_results
-from webgates import ROOT, browser, chromium_path, missing, serve
+from webgates import ROOT
 
 TARGET = 0.95
 
@@ -26,17 +26,17 @@ def test_the_question_set_is_big_enough_and_points_at_real_pages(html: Path) -> 
             assert f'id="{question.anchor}"' in (html / question.page).read_text(encoding="utf-8"), question
 
 
-def test_search_puts_the_expected_page_in_the_top_three(html: Path) -> None:
-    if chromium_path() is None:
-        missing("Chromium is not installed (apt-get install chromium)")
+def test_search_puts_the_expected_page_in_the_top_three(chromium, base_url: str) -> None:
     questions = load_questions()
-    with serve(html) as base, browser() as b:
-        page = b.new_page()
+    page = chromium.new_page()
+    try:
         misses = []
         for question in questions:
-            results = pagefind_ui_results(page, base, question.q)
+            results = pagefind_ui_results(page, base_url, question.q)
             if not is_hit(question, results):
                 misses.append((question.q, question.page, results[:3]))
+    finally:
+        page.close()
     rate = 1 - len(misses) / len(questions)
     assert rate >= TARGET, f"top-3 hit rate {rate:.1%} < {TARGET:.0%}; misses: {misses}"
     published = ROOT / "guides" / "search.md"
@@ -53,12 +53,12 @@ def test_search_puts_the_expected_page_in_the_top_three(html: Path) -> None:
         ("API operation", "orders", "api-examples/"),
     ],
 )
-def test_results_can_be_filtered_by_kind(html: Path, kind: str, query: str, expected: str) -> None:
-    if chromium_path() is None:
-        missing("Chromium is not installed (apt-get install chromium)")
-    with serve(html) as base, browser() as b:
-        page = b.new_page()
-        page.goto(base + "search.html")
-        results = pagefind_results(page, base, query, {"kind": kind})
+def test_results_can_be_filtered_by_kind(chromium, base_url: str, kind: str, query: str, expected: str) -> None:
+    page = chromium.new_page()
+    try:
+        page.goto(base_url + "search.html")
+        results = pagefind_results(page, base_url, query, {"kind": kind})
+    finally:
+        page.close()
     assert results, f"no {kind} result for {query!r}"
     assert all(r.startswith(expected) for r in results), results

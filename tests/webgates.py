@@ -14,8 +14,11 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from agentkb.rulebook import SITE_URL
@@ -137,47 +140,102 @@ def axe_source() -> str:
     return script.read_text(encoding="utf-8")
 
 
+@dataclass
+class _Loading:
+    """A page on its way: what went wrong so far, the responses' weights, and the listeners to remove."""
+
+    page: Any  # playwright Page
+    rel: str
+    problems: list[str] = field(default_factory=list)
+    weights: dict[str, int] = field(default_factory=dict)
+    handlers: dict[str, Callable[..., object]] = field(default_factory=dict)
+    on_route: Callable[..., None] | None = None
+
+    def stop_listening(self) -> None:
+        for event, handler in self.handlers.items():
+            self.page.remove_listener(event, handler)
+        self.page.unroute("**/*", self.on_route)
+
+
+def _start_visit(page, base: str, rel: str) -> _Loading:  # page: playwright Page
+    """Listen to one page's requests and start loading it (back once the response is committed)."""
+    loading = _Loading(page, rel)
+
+    def on_route(route) -> None:
+        if route.request.url.startswith(base) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            loading.problems.append(f"off-site request: {route.request.url}")
+            route.abort()
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            loading.problems.append(f"HTTP {response.status}: {response.url}")
+        try:
+            loading.weights[response.url] = len(response.body())
+        except Exception:  # a redirect or an aborted request has no body
+            pass
+
+    loading.on_route = on_route
+    loading.handlers = {
+        "console": lambda m: m.type == "error" and loading.problems.append(f"console error: {m.text}"),
+        "pageerror": lambda e: loading.problems.append(f"page error: {e}"),
+        "requestfailed": lambda r: loading.problems.append(f"request failed: {r.url} ({r.failure})"),
+        "response": on_response,
+    }
+    page.route("**/*", on_route)
+    for event, handler in loading.handlers.items():
+        page.on(event, handler)
+    try:
+        page.goto(base + rel, wait_until="commit")
+    except BaseException:
+        loading.stop_listening()
+        raise
+    return loading
+
+
+def _finish_visit(loading: _Loading) -> dict:
+    """Wait for the page's load event and then for its network to be idle (500 ms without a request)."""
+    try:
+        loading.page.wait_for_load_state("load")
+        loading.page.wait_for_load_state("networkidle")
+    finally:
+        loading.stop_listening()
+    return {"problems": loading.problems, "bytes": sum(loading.weights.values()), "resources": loading.weights}
+
+
 def visit(page, base: str, rel: str) -> dict:  # page: playwright Page
     """Load one page; return what went wrong (console errors, failed or off-site requests) and its weight.
 
     Requests that leave the site's origin are aborted (route interception) and reported.
     The weight is every response's body, uncompressed (the server sends no compression).
     """
-    problems: list[str] = []
-    weights: dict[str, int] = {}
+    return _finish_visit(_start_visit(page, base, rel))
 
-    def on_route(route) -> None:
-        if route.request.url.startswith(base) or route.request.url.startswith("data:"):
-            route.continue_()
-        else:
-            problems.append(f"off-site request: {route.request.url}")
-            route.abort()
 
-    def on_response(response) -> None:
-        if response.status >= 400:
-            problems.append(f"HTTP {response.status}: {response.url}")
-        try:
-            weights[response.url] = len(response.body())
-        except Exception:  # a redirect or an aborted request has no body
-            pass
-
-    handlers = {
-        "console": lambda m: m.type == "error" and problems.append(f"console error: {m.text}"),
-        "pageerror": lambda e: problems.append(f"page error: {e}"),
-        "requestfailed": lambda r: problems.append(f"request failed: {r.url} ({r.failure})"),
-        "response": on_response,
-    }
-    page.route("**/*", on_route)
-    for event, handler in handlers.items():
-        page.on(event, handler)
+def visit_all(context, base: str, rels: list[str], *, tabs: int = 4, then=None) -> dict[str, dict]:
+    """:func:`visit` every page of `rels`, in `tabs` tabs of one browser context (playwright
+    BrowserContext) at once: each page is loaded and waited for exactly as by itself, but one
+    page's wait for network idle overlaps the others' loading. ``then(page, rel)``, if given, runs
+    on each page once its network is idle; what it returns is kept under the key "then"."""
+    pending = deque(rels)
+    loading: deque[_Loading] = deque()
+    found: dict[str, dict] = {}
+    pages = [context.new_page() for _ in range(min(tabs, len(rels)))]
     try:
-        page.goto(base + rel, wait_until="load")
-        page.wait_for_load_state("networkidle")
+        for page in pages:
+            loading.append(_start_visit(page, base, pending.popleft()))
+        while loading:
+            current = loading.popleft()
+            found[current.rel] = _finish_visit(current)
+            if then is not None:
+                found[current.rel]["then"] = then(current.page, current.rel)
+            if pending:
+                loading.append(_start_visit(current.page, base, pending.popleft()))
     finally:
-        for event, handler in handlers.items():
-            page.remove_listener(event, handler)
-        page.unroute("**/*", on_route)
-    return {"problems": problems, "bytes": sum(weights.values()), "resources": weights}
+        for page in pages:
+            page.close()
+    return {rel: found[rel] for rel in rels}
 
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]

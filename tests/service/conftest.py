@@ -82,9 +82,13 @@ class PostgresBackend:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresBackend]:
+    # Under pytest-xdist each worker has its own shared database (and, without
+    # TEST_DATABASE_URL, its own cluster, port and socket folder).
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = f"agentkb_test_{worker}" if worker else "agentkb_test"
     existing = os.environ.get("TEST_DATABASE_URL")
     if existing:
-        backend = PostgresBackend(admin_url=existing)
+        backend = PostgresBackend(admin_url=existing, shared=shared)
         backend.prepare_shared()
         yield backend
         backend.drop_database(backend.shared)
@@ -97,7 +101,7 @@ def postgres() -> Iterator[PostgresBackend]:
         pytest.skip(f"{reason} (set TEST_DATABASE_URL to use an existing server)")
     server = TemporaryPostgres.start(bin_dir)
     try:
-        backend = PostgresBackend(admin_url=server.url)
+        backend = PostgresBackend(admin_url=server.url, shared=shared)
         backend.prepare_shared()
         yield backend
     finally:

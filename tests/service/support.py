@@ -20,6 +20,7 @@ from typing import Any
 import anyio.from_thread
 import httpx
 from fastapi import FastAPI
+from filelock import FileLock
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from reference_api import demo_data as demo
@@ -163,10 +164,20 @@ class TemporaryPostgres:
             "UTF8",
             "--locale=C",
         )
-        # fsync=off: the cluster is thrown away after the run, durability buys nothing.
-        options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        server._run("pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w", "-o", options, "start")
-        return server
+        # A free port can be taken between the probe and the server's bind (by a cluster of
+        # another pytest-xdist worker, say): then start again on another.
+        for attempt in range(3):
+            # fsync=off: the cluster is thrown away after the run, durability buys nothing.
+            options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+            try:
+                server._run("pg_ctl", "-D", data_dir, "-l", str(root / "server.log"), "-w", "-o", options, "start")
+                return server
+            except RuntimeError:
+                log = root / "server.log"
+                if attempt == 2 or not log.exists() or "could not bind" not in log.read_text(errors="replace"):
+                    raise
+                server.port = _free_loopback_port()
+        raise AssertionError("unreachable")
 
     @property
     def url(self) -> str:
@@ -203,17 +214,19 @@ def record_result(check: str, claim: str, measured: str) -> None:
     """Replace the row for ``check`` (rows stay sorted, so reruns diff cleanly)."""
     if os.environ.get("AGENTKB_RECORD_RESULTS") != "1":
         return
-    rows: dict[str, tuple[str, str, str]] = {}
-    if RESULTS_FILE.exists():
-        with RESULTS_FILE.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            next(reader, None)
-            rows = {row[0]: (row[0], row[1], row[2]) for row in reader if row}
-    rows[check] = (check, claim, measured)
-    with RESULTS_FILE.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(RESULT_COLUMNS)
-        writer.writerows(rows[key] for key in sorted(rows))
+    # pytest-xdist workers record at the same time: one reads and rewrites the file at once.
+    with FileLock(f"{tempfile.gettempdir()}/agentkb-reliability-results.lock"):
+        rows: dict[str, tuple[str, str, str]] = {}
+        if RESULTS_FILE.exists():
+            with RESULTS_FILE.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                next(reader, None)
+                rows = {row[0]: (row[0], row[1], row[2]) for row in reader if row}
+        rows[check] = (check, claim, measured)
+        with RESULTS_FILE.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(RESULT_COLUMNS)
+            writer.writerows(rows[key] for key in sorted(rows))
 
 
 @dataclass
