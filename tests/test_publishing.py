@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from sitebuild import ROOT, copy_site, sphinx_build
+from sitebuild import ROOT
+from tinybuild import build, copy_tiny
 
 from agentkb.page_source import last_commit_dates
 from agentkb.rulebook import SITE_URL
@@ -143,11 +144,16 @@ def test_pages_show_the_date_of_their_source_and_agent_pages_edit_the_raw_file(h
 
 
 def test_a_build_outside_a_git_checkout_shows_no_date(tmp_path: Path) -> None:
-    src = copy_site(tmp_path / "src")
-    build = sphinx_build(src, tmp_path / "out")
-    assert build.returncode == 0 and build.warnings == [], build.output
-    for page in ("index.html", "guides/passwords.html", "agents/opus-principles.html"):
-        assert _soup(build.outdir, page).select_one(".last-updated") is None, page
+    outside = build(copy_tiny(tmp_path / "outside"), html_theme="furo")
+    assert outside.warnings == ""
+    inside = copy_tiny(tmp_path / "inside")
+    _git(inside, "init", "-q")
+    _git(inside, "add", ".")
+    _git(inside, "commit", "-qm", "one", date="2024-01-02T00:00:00Z")
+    committed = build(inside, html_theme="furo")
+    for page in ("index", "guides/time", "agents/reviewed-agent"):
+        assert outside.page(page).select_one(".last-updated") is None, page
+        assert "2 January 2024" in committed.page(page).select_one(".last-updated").get_text(), page
 
 
 def test_every_edit_link_points_to_a_file_of_the_repository(html: Path) -> None:

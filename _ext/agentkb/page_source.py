@@ -21,6 +21,7 @@ from sphinx.util import logging
 from sphinx.util.i18n import format_date
 
 from .ingest import catalog
+from .state import build_state
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def source_path(app: Sphinx, docname: str) -> Path:
 
 
 def on_builder_inited(app: Sphinx) -> None:
-    app.agentkb_page_dates = last_commit_dates(Path(app.srcdir))  # type: ignore[attr-defined]
+    build_state(app.env).page_dates = last_commit_dates(Path(app.srcdir))
 
 
 def _repository_link(app: Sphinx, kind: str, path: Path) -> str:
@@ -78,7 +79,7 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
     if pagename not in app.env.all_docs:
         return
     path = source_path(app, pagename)
-    timestamp = getattr(app, "agentkb_page_dates", {}).get(path.as_posix())
+    timestamp = build_state(app.env).page_dates.get(path.as_posix())
     context["last_updated"] = (
         format_date(DATE_FORMAT, date=datetime.fromtimestamp(timestamp, UTC), language=app.config.language)
         if timestamp

@@ -49,6 +49,8 @@ class BuildState:
     navigation: dict[str, str] = field(default_factory=dict)
     #: Furo's navigation HTML of a folder -> where its entries are.
     navigation_trees: dict[str, FolderTree] = field(default_factory=dict)
+    #: source path -> Unix time of the last commit touching it (see :mod:`agentkb.page_source`).
+    page_dates: dict[str, int] = field(default_factory=dict)
     #: Pagefind while it indexes the site, and the pages it indexes (see :mod:`agentkb.pagefind`).
     pagefind: tuple[subprocess.Popen[str], list[str]] | None = None
 
