@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, insert  # noqa: E402
+from sqlalchemy import event, func, insert, select  # noqa: E402
 
 from reference_api import demo_data as demo  # noqa: E402
 from reference_api.app import create_app  # noqa: E402
@@ -193,7 +193,13 @@ class StatementCounter:
 
 
 def count_queries(client: ApiClient, counter: StatementCounter, token: str) -> dict[str, int]:
-    """SQL statements per request for each endpoint and each list page size."""
+    """SQL statements per request for each endpoint and each list page size.
+
+    Each authenticated GET is sent once uncounted first, so the counted one finds the
+    token's user in the per-process cache, as every request of the load runs does
+    (one token, many requests a second). Counted on an app whose cache is off, the
+    same requests show the cost of a miss.
+    """
     auth = {"Authorization": f"Bearer {token}"}
     probes: dict[str, tuple[str, str, dict[str, Any]]] = {
         f"list limit={limit}": ("GET", f"/api/users?limit={limit}", {"headers": auth}) for limit in (1, 20, 100)
@@ -212,6 +218,8 @@ def count_queries(client: ApiClient, counter: StatementCounter, token: str) -> d
     )
     counts = {}
     for name, (method, path, kwargs) in probes.items():
+        if method == "GET":
+            client.request(method, path, **kwargs)
         with counter.counting() as box:
             response = client.request(method, path, **kwargs)
         assert response.status_code < 300, (name, response.status_code, response.text)
@@ -221,18 +229,30 @@ def count_queries(client: ApiClient, counter: StatementCounter, token: str) -> d
 
 def floor_timings(app: Any, settings: Any, token: str) -> dict[str, float]:
     """What the list request's own work costs with no HTTP, threads or contention:
-    microseconds per call, median of five batches, one thread, in this process."""
+    microseconds per call, median of five batches, one thread, in this process. The
+    ORM lines are the reads as they were before Core rows, for comparison."""
     context = app.state.context
     codec = AccessTokenCodec(settings)
     sort, page = [SortKey("created_at", False)], PageRequest(1, 20)
+    claims = codec.decode(token, datetime.now(UTC))
 
     def lookup() -> None:
         with context.session_factory() as session:
-            UserRepository(session).get(demo.ADMIN_ID)
+            UserRepository(session).find(demo.ADMIN_ID)
+
+    def lookup_orm() -> None:
+        with context.session_factory() as session:
+            session.get(User, demo.ADMIN_ID)
 
     def list_page() -> None:
         with context.session_factory() as session:
             UserRepository(session).list_page(UserFilters(), sort, page)
+
+    def list_page_orm() -> None:
+        with context.session_factory() as session:
+            query = select(User)
+            session.scalar(select(func.count()).select_from(query.subquery()))
+            list(session.scalars(query.order_by(User.created_at, User.id).offset(page.offset).limit(page.limit)))
 
     with context.session_factory() as session:
         found, total = UserRepository(session).list_page(UserFilters(), sort, page)
@@ -246,12 +266,19 @@ def floor_timings(app: Any, settings: Any, token: str) -> dict[str, float]:
         with context.session_factory() as session:
             session.connection()
 
+    with context.session_factory() as session:
+        record = UserRepository(session).find(claims.user_id)
+    assert record is not None
+    context.actors.store(record, context.actors.generation())
     cases = {
         "verify the JWT": lambda: codec.decode(token, datetime.now(UTC)),
         "open a session, check out a connection, close": checkout,
-        "look up the token's user (ORM, by primary key)": lookup,
-        "count + one page of 20 users (ORM)": list_page,
+        "the token's user, from the per-process cache": lambda: context.actors.get(claims.user_id),
+        "look up the token's user (Core row, by primary key)": lookup,
+        "count + one page of 20 users (Core rows)": list_page,
         "20 UserRead models, to JSON": serialise,
+        "before, for comparison: the user lookup through the ORM": lookup_orm,
+        "before, for comparison: count + page through the ORM": list_page_orm,
     }
     timings = {}
     for name, call in cases.items():
@@ -276,10 +303,16 @@ def prepare(url: str, users: int, workdir: Path) -> dict[str, Any]:
     counter = StatementCounter(context.engine)
     token = AccessTokenCodec(settings).issue(demo.ADMIN_ID, Role.admin, datetime.now(UTC))
     client = ApiClient(app)
+    # The same database, served with the cache off: every request reads its user.
+    uncached_app = create_app(make_settings(url, rate_limit_enabled=False, auth_cache_seconds=0))
+    uncached_counter = StatementCounter(uncached_app.state.context.engine)
+    uncached_client = ApiClient(uncached_app)
     try:
         small = count_queries(client, counter, token)
+        small_uncached = count_queries(uncached_client, uncached_counter, token)
         seed_users(app, users)
         large = count_queries(client, counter, token)
+        large_uncached = count_queries(uncached_client, uncached_counter, token)
         floor = floor_timings(app, settings, token)
         body = client.get(LIST_PATH, headers={"Authorization": f"Bearer {token}"})
         assert body.status_code == 200
@@ -287,12 +320,18 @@ def prepare(url: str, users: int, workdir: Path) -> dict[str, Any]:
         total = body.json()["meta"]["total"]
     finally:
         client.close()
+        uncached_client.close()
         context.engine.dispose()
-    list_counts = {count for name, count in {**small, **large}.items() if name.startswith("list")}
-    constant = len(list_counts) == 1 and all(small[name] == large[name] for name in small)
+        uncached_app.state.context.engine.dispose()
+    constant = all(
+        len({count for name, count in {**one, **other}.items() if name.startswith("list")}) == 1
+        and all(one[name] == other[name] for name in one)
+        for one, other in ((small, large), (small_uncached, large_uncached))
+    )
     return {
         "queries_small": small,
         "queries_large": large,
+        "queries_large_uncached": large_uncached,
         "constant": constant,
         "users_total": total,
         "in_process_us": floor,
@@ -473,7 +512,8 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
     try:
         prepared = prepare(url, args.users, workdir)
         print(
-            f"[{name}] statements per request: {prepared['queries_large']} (constant: {prepared['constant']})",
+            f"[{name}] statements per request: {prepared['queries_large']}; with the user cache off: "
+            f"{prepared['queries_large_uncached']} (constant: {prepared['constant']})",
             flush=True,
         )
         print(f"[{name}] in-process µs per call: {prepared['in_process_us']}", flush=True)
@@ -501,13 +541,8 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                     except (OSError, subprocess.SubprocessError, ValueError) as exc:
                         profiles[endpoint] = {"error": repr(exc)}
         queries = prepared["queries_large"]
-        per_endpoint = {
-            "list": queries["list limit=20"],
-            "get": queries["get"],
-            "create": queries["create"],
-            "login": queries["login"],
-            BASELINE: 0,
-        }
+        uncached = prepared["queries_large_uncached"]
+        probe_of = {"list": "list limit=20", "get": "get", "create": "create", "login": "login"}
         summary: dict[str, Any] = {"endpoints": {}}
         for endpoint, results in runs.items():
             if not results:
@@ -518,14 +553,20 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                 "p50_ms": round(statistics.median(r["p50_ms"] for r in results), 1),
                 "p99_ms": round(statistics.median(r["p99_ms"] for r in results), 1),
                 "server_cpu_ms": round(statistics.median(r["server_cpu_ms"] for r in results), 3),
-                "queries_per_request": per_endpoint[endpoint],
+                # As in the load runs: the token's user cached (one token, many requests).
+                "queries_per_request": queries[probe_of[endpoint]] if endpoint in probe_of else 0,
+                "queries_per_request_uncached": uncached[probe_of[endpoint]] if endpoint in probe_of else 0,
                 "ratio_to_baseline": round(statistics.median(ratios), 3),
                 "non_2xx": sum(r["non_2xx"] for r in results),
                 "socket_errors": sum(r["socket_errors"] for r in results),
                 "runs": results,
             }
         summary["baseline_rps"] = summary["endpoints"].get(BASELINE, {}).get("rps")
-        summary["queries"] = {"demo data only": prepared["queries_small"], f"{prepared['users_total']} users": queries}
+        summary["queries"] = {
+            "demo data only": prepared["queries_small"],
+            f"{prepared['users_total']} users": queries,
+            f"{prepared['users_total']} users, user cache off": uncached,
+        }
         summary["queries_constant"] = prepared["constant"]
         summary["in_process_us"] = prepared["in_process_us"]
         if profiles:
