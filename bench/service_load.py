@@ -444,6 +444,17 @@ def is_idle(stack: str) -> bool:
     )
 
 
+# Where a request's working samples go, first match wins: each stage names frames, and a
+# sample belongs to the first stage one of whose frames is on its stack.
+STAGES = (
+    ("the endpoint's SQL, rows to records (worker thread)", ("UserService.list_page", "UserService.get")),
+    ("the endpoint's response models and JSON (worker thread)", ("list_users", "read_user")),
+    ("handing work to a worker thread and back (both sides)", ("run_in_threadpool", "run_sync", "WorkerThread.run")),
+    ("the other FastAPI dependencies: token, user cache, session, services (loop)", ("solve_dependencies",)),
+)
+REST = "uvicorn, middleware, routing, access log (loop)"
+
+
 def profile(
     process: subprocess.Popen[bytes], base: str, args: argparse.Namespace, workdir: Path, token: str, endpoint: str
 ) -> dict[str, Any]:
@@ -476,10 +487,11 @@ def profile(
         stderr=subprocess.DEVNULL,
     )
     time.sleep(1)
-    wrk(base, endpoint, args, workdir, token)
+    run = wrk(base, endpoint, args, workdir, token, pid=process.pid)
     spy.wait(timeout=120)
     inclusive: collections.Counter[str] = collections.Counter()
     leaf: collections.Counter[str] = collections.Counter()
+    stages: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
@@ -493,15 +505,24 @@ def profile(
             for frame in stack.split(";")[1:]
         ]
         total += n
+        names = {frame.split(" (")[0] for frame in frames}
+        stage = next((label for label, wanted in STAGES if names.intersection(wanted)), REST)
+        stages[stage] += n
         for frame in set(frames):
             inclusive[frame] += n
         if frames:
             leaf[frames[-1]] += n
     keep = workdir.parent / f"{workdir.name}-{endpoint}-profile.txt"
     shutil.copy(raw, keep)
+    cpu_ms = run["server_cpu_ms"]
     return {
         "samples": total,
         "raw": str(keep),
+        "server_cpu_ms": cpu_ms,
+        # Each stage's share of the working samples, and that share of the server's
+        # CPU time per request during the profiled run (py-spy's own cost included).
+        "stages_pct": {label: round(100 * stages[label] / total, 1) for label, _ in (*STAGES, (REST, ()))},
+        "stages_us": {label: round(1000 * cpu_ms * stages[label] / total) for label, _ in (*STAGES, (REST, ()))},
         "inclusive_pct": {name: round(100 * n / total, 1) for name, n in inclusive.most_common(60)},
         "self_pct": {name: round(100 * n / total, 1) for name, n in leaf.most_common(25)},
     }
@@ -643,7 +664,7 @@ def main() -> int:
                 print(f"--- {db} {endpoint}: profile failed: {found['error']}")
                 continue
             print(f"--- {db} {endpoint}: py-spy, share of working samples ({found['samples']})")
-            for title in ("inclusive_pct", "self_pct"):
+            for title in ("stages_pct", "inclusive_pct", "self_pct"):
                 print(f"  {title}:")
                 for frame, share in found[title].items():
                     print(f"    {share:5.1f}  {frame}")
