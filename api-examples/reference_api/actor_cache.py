@@ -1,9 +1,9 @@
-"""The signed-in user, remembered for a second or two per worker process.
+"""The signed-in user, remembered for a second (by default) per worker process.
 
 Every authenticated request re-reads its token's user, so that deleting, deactivating
-or demoting an account takes effect before the token expires. That read was most of
-an authenticated request's cost (api-examples/service-performance.md): a query, and a
-thread-pool round trip to run it in. This cache keeps the answer for
+or demoting an account takes effect before the token expires. That read cost every
+request a query and a thread-pool round trip of its own, a large part of a cheap
+request (api-examples/service-performance.md). This cache keeps the answer for
 ``AUTH_CACHE_SECONDS`` (1 by default; 0 turns it off) and is exact where it can be:
 
 - Within a process, every write to a user (update, replace, delete) evicts the entry

@@ -10,6 +10,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -67,6 +68,9 @@ ADMIN_REQUIRED = "This operation requires the admin role."
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_ACCESS_TOKEN = "The access token is invalid or has expired."
 BAD_REFRESH_TOKEN = "The refresh token is invalid or has expired."
+# A user as read (UserRecord) or as loaded for a write (User).
+Found = TypeVar("Found", User, UserRecord)
+
 REFRESH_TOKEN_REUSED = "The refresh token was already used; every session from that login has been revoked."
 
 
@@ -80,6 +84,12 @@ def require_self_or_admin(actor: UserRecord, user_id: uuid.UUID) -> None:
     # by telling 403 from 404.
     if actor.id != user_id and actor.role != Role.admin:
         raise Forbidden("You may only access your own account.")
+
+
+def _found(user: Found | None, user_id: uuid.UUID) -> Found:
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
 
 
 def _normalise_email(email: str) -> str:
@@ -132,10 +142,7 @@ class UserService:
 
     def get(self, user_id: uuid.UUID, actor: UserRecord) -> UserRecord:
         require_self_or_admin(actor, user_id)
-        user = self._users.find(user_id)
-        if user is None:
-            raise NotFound(f"No user with id {user_id}.")
-        return user
+        return _found(self._users.find(user_id), user_id)
 
     def list_page(
         self, filters: UserFilters, sort: list[SortKey], page: PageRequest, actor: UserRecord
@@ -158,10 +165,7 @@ class UserService:
     def _load(self, user_id: uuid.UUID, actor: UserRecord) -> User:
         """The ORM object, for a write."""
         require_self_or_admin(actor, user_id)
-        user = self._users.get(user_id)
-        if user is None:
-            raise NotFound(f"No user with id {user_id}.")
-        return user
+        return _found(self._users.get(user_id), user_id)
 
     def _apply(
         self,
