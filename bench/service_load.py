@@ -16,6 +16,7 @@ Needs wrk (Debian: apt-get install wrk) and, for PostgreSQL, initdb/pg_ctl.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import json
 import os
@@ -36,7 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, insert  # noqa: E402
+from service_load_app import BASELINE_PATH, add_baseline  # noqa: E402
+from sqlalchemy import event, func, insert, select  # noqa: E402
 
 from reference_api import demo_data as demo  # noqa: E402
 from reference_api.app import create_app  # noqa: E402
@@ -193,7 +195,13 @@ class StatementCounter:
 
 
 def count_queries(client: ApiClient, counter: StatementCounter, token: str) -> dict[str, int]:
-    """SQL statements per request for each endpoint and each list page size."""
+    """SQL statements per request for each endpoint and each list page size.
+
+    Each authenticated GET is sent once uncounted first, so the counted one finds the
+    token's user in the per-process cache, as every request of the load runs does
+    (one token, many requests a second). Counted on an app whose cache is off, the
+    same requests show the cost of a miss.
+    """
     auth = {"Authorization": f"Bearer {token}"}
     probes: dict[str, tuple[str, str, dict[str, Any]]] = {
         f"list limit={limit}": ("GET", f"/api/users?limit={limit}", {"headers": auth}) for limit in (1, 20, 100)
@@ -212,6 +220,8 @@ def count_queries(client: ApiClient, counter: StatementCounter, token: str) -> d
     )
     counts = {}
     for name, (method, path, kwargs) in probes.items():
+        if method == "GET":
+            client.request(method, path, **kwargs)
         with counter.counting() as box:
             response = client.request(method, path, **kwargs)
         assert response.status_code < 300, (name, response.status_code, response.text)
@@ -219,20 +229,75 @@ def count_queries(client: ApiClient, counter: StatementCounter, token: str) -> d
     return counts
 
 
+def whole_request_cpu_us(app: Any, path: str, query: str, token: str) -> float:
+    """Server CPU µs for one whole request through the app, in-process: the ASGI call
+    with every middleware, dependency and the thread hand-off, but no HTTP server, no
+    socket and one request at a time (no contention). Median of five batches."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            assert message["status"] == 200, message
+
+    async def measure() -> float:
+        async with app.router.lifespan_context(app):
+            for _ in range(50):
+                await app(dict(scope), receive, send)
+            batches = []
+            for _ in range(5):
+                started = time.process_time()
+                for _ in range(200):
+                    await app(dict(scope), receive, send)
+                batches.append((time.process_time() - started) / 200 * 1e6)
+        return round(statistics.median(batches), 1)
+
+    return asyncio.run(measure())
+
+
 def floor_timings(app: Any, settings: Any, token: str) -> dict[str, float]:
     """What the list request's own work costs with no HTTP, threads or contention:
-    microseconds per call, median of five batches, one thread, in this process."""
+    microseconds of this process's CPU per call (comparable with the server's CPU per
+    request, and less disturbed by other load than wall time; on PostgreSQL it leaves
+    out the server's side of each query), median of five batches, one thread. The ORM
+    lines are the reads as they were before Core rows, for comparison."""
     context = app.state.context
     codec = AccessTokenCodec(settings)
     sort, page = [SortKey("created_at", False)], PageRequest(1, 20)
+    claims = codec.decode(token, datetime.now(UTC))
 
     def lookup() -> None:
         with context.session_factory() as session:
-            UserRepository(session).get(demo.ADMIN_ID)
+            UserRepository(session).find(demo.ADMIN_ID)
+
+    def lookup_orm() -> None:
+        with context.session_factory() as session:
+            session.get(User, demo.ADMIN_ID)
 
     def list_page() -> None:
         with context.session_factory() as session:
             UserRepository(session).list_page(UserFilters(), sort, page)
+
+    def list_page_orm() -> None:
+        with context.session_factory() as session:
+            query = select(User)
+            session.scalar(select(func.count()).select_from(query.subquery()))
+            list(session.scalars(query.order_by(User.created_at, User.id).offset(page.offset).limit(page.limit)))
 
     with context.session_factory() as session:
         found, total = UserRepository(session).list_page(UserFilters(), sort, page)
@@ -246,21 +311,28 @@ def floor_timings(app: Any, settings: Any, token: str) -> dict[str, float]:
         with context.session_factory() as session:
             session.connection()
 
+    with context.session_factory() as session:
+        record = UserRepository(session).find(claims.user_id)
+    assert record is not None
+    context.actors.store(record, context.actors.generation())
     cases = {
         "verify the JWT": lambda: codec.decode(token, datetime.now(UTC)),
         "open a session, check out a connection, close": checkout,
-        "look up the token's user (ORM, by primary key)": lookup,
-        "count + one page of 20 users (ORM)": list_page,
+        "the token's user, from the per-process cache": lambda: context.actors.get(claims.user_id),
+        "look up the token's user (Core row, by primary key)": lookup,
+        "count + one page of 20 users (Core rows)": list_page,
         "20 UserRead models, to JSON": serialise,
+        "before, for comparison: the user lookup through the ORM": lookup_orm,
+        "before, for comparison: count + page through the ORM": list_page_orm,
     }
     timings = {}
     for name, call in cases.items():
         batches = []
         for _ in range(5):
-            started = time.perf_counter()
+            started = time.process_time()
             for _ in range(200):
                 call()
-            batches.append((time.perf_counter() - started) / 200 * 1e6)
+            batches.append((time.process_time() - started) / 200 * 1e6)
         timings[name] = round(statistics.median(batches), 1)
     return timings
 
@@ -268,7 +340,9 @@ def floor_timings(app: Any, settings: Any, token: str) -> dict[str, float]:
 def prepare(url: str, users: int, workdir: Path) -> dict[str, Any]:
     """Migrate and seed ``url``; count statements at two data sizes; write the baseline body."""
     migrate(url)
-    settings = make_settings(url, rate_limit_enabled=False)
+    # A TTL longer than the counting takes, so "cached" means cached even on a slow,
+    # busy machine (the served app keeps the default; its misses are once a second).
+    settings = make_settings(url, rate_limit_enabled=False, auth_cache_seconds=60)
     app = create_app(settings)
     context = app.state.context
     with context.session_factory() as session:
@@ -276,23 +350,43 @@ def prepare(url: str, users: int, workdir: Path) -> dict[str, Any]:
     counter = StatementCounter(context.engine)
     token = AccessTokenCodec(settings).issue(demo.ADMIN_ID, Role.admin, datetime.now(UTC))
     client = ApiClient(app)
+    # The same database, served with the cache off: every request reads its user.
+    uncached_app = create_app(make_settings(url, rate_limit_enabled=False, auth_cache_seconds=0))
+    uncached_counter = StatementCounter(uncached_app.state.context.engine)
+    uncached_client = ApiClient(uncached_app)
     try:
         small = count_queries(client, counter, token)
+        small_uncached = count_queries(uncached_client, uncached_counter, token)
         seed_users(app, users)
         large = count_queries(client, counter, token)
+        large_uncached = count_queries(uncached_client, uncached_counter, token)
         floor = floor_timings(app, settings, token)
         body = client.get(LIST_PATH, headers={"Authorization": f"Bearer {token}"})
         assert body.status_code == 200
         (workdir / "baseline.json").write_bytes(body.content)
         total = body.json()["meta"]["total"]
+        add_baseline(app, body.content)
+        path, _, query = LIST_PATH.partition("?")
+        floor["whole request in-process (ASGI, no HTTP server, one at a time): baseline"] = whole_request_cpu_us(
+            app, BASELINE_PATH, "", token
+        )
+        floor["whole request in-process (ASGI, no HTTP server, one at a time): list"] = whole_request_cpu_us(
+            app, path, query, token
+        )
     finally:
         client.close()
+        uncached_client.close()
         context.engine.dispose()
-    list_counts = {count for name, count in {**small, **large}.items() if name.startswith("list")}
-    constant = len(list_counts) == 1 and all(small[name] == large[name] for name in small)
+        uncached_app.state.context.engine.dispose()
+    constant = all(
+        len({count for name, count in {**one, **other}.items() if name.startswith("list")}) == 1
+        and all(one[name] == other[name] for name in one)
+        for one, other in ((small, large), (small_uncached, large_uncached))
+    )
     return {
         "queries_small": small,
         "queries_large": large,
+        "queries_large_uncached": large_uncached,
         "constant": constant,
         "users_total": total,
         "in_process_us": floor,
@@ -351,7 +445,7 @@ def wrk(
     pid: int | None = None,
 ) -> dict[str, Any]:
     scripts = {
-        BASELINE: (LUA_GET, "/bench/baseline", [token]),
+        BASELINE: (LUA_GET, BASELINE_PATH, [token]),
         "list": (LUA_GET, LIST_PATH, [token]),
         "get": (LUA_GET, GET_PATH, [token]),
         "create": (LUA_CREATE, "/api/users", [uuid.uuid4().hex[:8]]),
@@ -405,6 +499,17 @@ def is_idle(stack: str) -> bool:
     )
 
 
+# Where a request's working samples go, first match wins: each stage names frames, and a
+# sample belongs to the first stage one of whose frames is on its stack.
+STAGES = (
+    ("the endpoint's SQL, rows to records (worker thread)", ("UserService.list_page", "UserService.get")),
+    ("the endpoint's response models and JSON (worker thread)", ("list_users", "read_user")),
+    ("handing work to a worker thread and back (both sides)", ("run_in_threadpool", "run_sync", "WorkerThread.run")),
+    ("the other FastAPI dependencies: token, user cache, session, services (loop)", ("solve_dependencies",)),
+)
+REST = "uvicorn, middleware, routing, access log (loop)"
+
+
 def profile(
     process: subprocess.Popen[bytes], base: str, args: argparse.Namespace, workdir: Path, token: str, endpoint: str
 ) -> dict[str, Any]:
@@ -437,10 +542,11 @@ def profile(
         stderr=subprocess.DEVNULL,
     )
     time.sleep(1)
-    wrk(base, endpoint, args, workdir, token)
+    run = wrk(base, endpoint, args, workdir, token, pid=process.pid)
     spy.wait(timeout=120)
     inclusive: collections.Counter[str] = collections.Counter()
     leaf: collections.Counter[str] = collections.Counter()
+    stages: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
@@ -454,15 +560,24 @@ def profile(
             for frame in stack.split(";")[1:]
         ]
         total += n
+        names = {frame.split(" (")[0] for frame in frames}
+        stage = next((label for label, wanted in STAGES if names.intersection(wanted)), REST)
+        stages[stage] += n
         for frame in set(frames):
             inclusive[frame] += n
         if frames:
             leaf[frames[-1]] += n
     keep = workdir.parent / f"{workdir.name}-{endpoint}-profile.txt"
     shutil.copy(raw, keep)
+    cpu_ms = run["server_cpu_ms"]
     return {
         "samples": total,
         "raw": str(keep),
+        "server_cpu_ms": cpu_ms,
+        # Each stage's share of the working samples, and that share of the server's
+        # CPU time per request during the profiled run (py-spy's own cost included).
+        "stages_pct": {label: round(100 * stages[label] / total, 1) for label, _ in (*STAGES, (REST, ()))},
+        "stages_us": {label: round(1000 * cpu_ms * stages[label] / total) for label, _ in (*STAGES, (REST, ()))},
         "inclusive_pct": {name: round(100 * n / total, 1) for name, n in inclusive.most_common(60)},
         "self_pct": {name: round(100 * n / total, 1) for name, n in leaf.most_common(25)},
     }
@@ -473,10 +588,11 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
     try:
         prepared = prepare(url, args.users, workdir)
         print(
-            f"[{name}] statements per request: {prepared['queries_large']} (constant: {prepared['constant']})",
+            f"[{name}] statements per request: {prepared['queries_large']}; with the user cache off: "
+            f"{prepared['queries_large_uncached']} (constant: {prepared['constant']})",
             flush=True,
         )
-        print(f"[{name}] in-process µs per call: {prepared['in_process_us']}", flush=True)
+        print(f"[{name}] in-process CPU µs per call: {prepared['in_process_us']}", flush=True)
         token = AccessTokenCodec(make_settings(url)).issue(demo.ADMIN_ID, Role.admin, datetime.now(UTC))
         endpoints = [e for e in ENDPOINTS if e in args.endpoints.split(",")]
         runs: dict[str, list[dict[str, Any]]] = {key: [] for key in (BASELINE, *endpoints)}
@@ -501,13 +617,8 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                     except (OSError, subprocess.SubprocessError, ValueError) as exc:
                         profiles[endpoint] = {"error": repr(exc)}
         queries = prepared["queries_large"]
-        per_endpoint = {
-            "list": queries["list limit=20"],
-            "get": queries["get"],
-            "create": queries["create"],
-            "login": queries["login"],
-            BASELINE: 0,
-        }
+        uncached = prepared["queries_large_uncached"]
+        probe_of = {"list": "list limit=20", "get": "get", "create": "create", "login": "login"}
         summary: dict[str, Any] = {"endpoints": {}}
         for endpoint, results in runs.items():
             if not results:
@@ -518,14 +629,20 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
                 "p50_ms": round(statistics.median(r["p50_ms"] for r in results), 1),
                 "p99_ms": round(statistics.median(r["p99_ms"] for r in results), 1),
                 "server_cpu_ms": round(statistics.median(r["server_cpu_ms"] for r in results), 3),
-                "queries_per_request": per_endpoint[endpoint],
+                # As in the load runs: the token's user cached (one token, many requests).
+                "queries_per_request": queries[probe_of[endpoint]] if endpoint in probe_of else 0,
+                "queries_per_request_uncached": uncached[probe_of[endpoint]] if endpoint in probe_of else 0,
                 "ratio_to_baseline": round(statistics.median(ratios), 3),
                 "non_2xx": sum(r["non_2xx"] for r in results),
                 "socket_errors": sum(r["socket_errors"] for r in results),
                 "runs": results,
             }
         summary["baseline_rps"] = summary["endpoints"].get(BASELINE, {}).get("rps")
-        summary["queries"] = {"demo data only": prepared["queries_small"], f"{prepared['users_total']} users": queries}
+        summary["queries"] = {
+            "demo data only": prepared["queries_small"],
+            f"{prepared['users_total']} users": queries,
+            f"{prepared['users_total']} users, user cache off": uncached,
+        }
         summary["queries_constant"] = prepared["constant"]
         summary["in_process_us"] = prepared["in_process_us"]
         if profiles:
@@ -602,7 +719,7 @@ def main() -> int:
                 print(f"--- {db} {endpoint}: profile failed: {found['error']}")
                 continue
             print(f"--- {db} {endpoint}: py-spy, share of working samples ({found['samples']})")
-            for title in ("inclusive_pct", "self_pct"):
+            for title in ("stages_pct", "inclusive_pct", "self_pct"):
                 print(f"  {title}:")
                 for frame, share in found[title].items():
                     print(f"    {share:5.1f}  {frame}")

@@ -18,12 +18,14 @@ from reference_api.app import create_served_app
 BASELINE_PATH = "/bench/baseline"
 
 
-def create() -> FastAPI:
-    app = create_served_app()
-    body = Path(os.environ["BENCH_BASELINE_BODY"]).read_bytes()
-
+def add_baseline(app: FastAPI, body: bytes) -> None:
     async def baseline() -> Response:
         return Response(body, media_type="application/json")
 
     app.add_api_route(BASELINE_PATH, baseline, methods=["GET"], include_in_schema=False)
+
+
+def create() -> FastAPI:
+    app = create_served_app()
+    add_baseline(app, Path(os.environ["BENCH_BASELINE_BODY"]).read_bytes())
     return app

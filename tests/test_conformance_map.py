@@ -32,7 +32,6 @@ NOT_OVER_HTTP: dict[str, str] = {
     "DB-NO-N-PLUS-ONE": "The query count per request is database-side (test_orders counts the queries).",
     "DB-REVERSIBLE-MIGRATIONS": "Migrations run outside the HTTP interface (test_migrations).",
     "PERF-MEASURE-FIRST": "A process rule for performance changes, not service behaviour.",
-    "PERF-CACHE-TTL-AND-INVALIDATION": "The service has no cache; TTLs and invalidation are code paths, not responses.",
     "PERF-NO-BLOCKING-IN-ASYNC": "Shows only as latency under load; a timing test on shared cores would be flaky.",
     "PERF-SELECT-NEEDED-COLUMNS": "Which columns a query loads is database-side; the responses are identical.",
     "PROJ-RUFF-LINT-SECTION": "Tooling configuration.",

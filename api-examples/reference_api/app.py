@@ -7,12 +7,14 @@ test can build an app on its own database, and nothing happens at import time.
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
+from reference_api.actor_cache import ActorCache
 from reference_api.clock import Clock, system_clock
 from reference_api.db import create_db_engine, create_session_factory
 from reference_api.dependencies import AppContext
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         session_factory=session_factory,
         passwords=Passwords(settings),
         tokens=AccessTokenCodec(settings),
+        actors=ActorCache(timedelta(seconds=settings.auth_cache_seconds), clock),
     )
     app.state.problem_base_url = settings.problem_base_url
     install_error_handlers(app)

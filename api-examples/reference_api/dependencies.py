@@ -5,9 +5,11 @@ Everything an endpoint needs comes from the :class:`AppContext` built by
 
 FastAPI runs every plain ``def`` dependency in the thread pool, one round trip per
 dependency. Those that only build objects are ``async def`` and run on the event loop
-instead; only the current user's lookup (a query) goes to a worker thread. With the
-endpoint itself, a list request now crosses to a thread and back twice instead of
-nine times (bench/service_load.py, api-examples/service-performance.md).
+instead. The current user's token is checked on the loop too (CPU only), and the user
+comes from the per-process :class:`ActorCache` when it is there; only a miss goes to
+a worker thread to query. With the endpoint itself, an authenticated request crosses
+to a thread and back once (twice on a miss) instead of nine times
+(bench/service_load.py, api-examples/service-performance.md).
 """
 
 from collections.abc import AsyncIterator
@@ -21,9 +23,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from reference_api.actor_cache import ActorCache
 from reference_api.clock import Clock
 from reference_api.errors import Unauthenticated
-from reference_api.models import User
+from reference_api.repositories import UserRecord
 from reference_api.security import AccessTokenCodec, Passwords
 from reference_api.services import AuthService, LoginLimits, OrderService, UserService
 from reference_api.settings import Settings
@@ -37,6 +40,7 @@ class AppContext:
     session_factory: sessionmaker[Session]
     passwords: Passwords
     tokens: AccessTokenCodec
+    actors: ActorCache
 
 
 async def get_context(request: Request) -> AppContext:
@@ -79,11 +83,12 @@ async def get_auth_service(context: Context, session: DbSession) -> AuthService:
                 context.settings.login_failure_window_seconds, context.settings.rate_limit_window_seconds
             ),
         ),
+        actors=context.actors,
     )
 
 
 async def get_user_service(context: Context, session: DbSession) -> UserService:
-    return UserService(session, context.clock, context.passwords)
+    return UserService(session, context.clock, context.passwords, context.actors)
 
 
 async def get_order_service(context: Context, session: DbSession) -> OrderService:
@@ -109,20 +114,29 @@ bearer_scheme = HTTPBearer(
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
-def get_current_user(credentials: BearerCredentials, auth: AuthServiceDep) -> User:
+async def _authenticate(auth: AuthService, access_token: str) -> UserRecord:
+    # Verifying the signature is CPU work, done here on the loop; only the database
+    # read on a cache miss blocks, so only it goes to a worker thread.
+    claims = auth.verify_access_token(access_token)
+    cached = auth.cached_actor(claims)
+    if cached is not None:
+        return cached
+    return await anyio.to_thread.run_sync(auth.load_actor, claims)
+
+
+async def get_current_user(credentials: BearerCredentials, auth: AuthServiceDep) -> UserRecord:
     if credentials is None:
         raise Unauthenticated("Missing bearer token.")
-    return auth.authenticate(credentials.credentials)
+    return await _authenticate(auth, credentials.credentials)
 
 
-async def get_optional_user(credentials: BearerCredentials, auth: AuthServiceDep) -> User | None:
+async def get_optional_user(credentials: BearerCredentials, auth: AuthServiceDep) -> UserRecord | None:
     # Anonymous is fine, but a token that is present and bad is still rejected rather
-    # than silently ignored. Only a present token costs a database read (in a worker
-    # thread); an anonymous request stays on the event loop.
+    # than silently ignored.
     if credentials is None:
         return None
-    return await anyio.to_thread.run_sync(auth.authenticate, credentials.credentials)
+    return await _authenticate(auth, credentials.credentials)
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
-OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+CurrentUser = Annotated[UserRecord, Depends(get_current_user)]
+OptionalUser = Annotated[UserRecord | None, Depends(get_optional_user)]

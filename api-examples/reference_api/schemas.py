@@ -79,8 +79,9 @@ class UserUpdate(InputModel):
         return value
 
 
-class UserRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class UserFields(BaseModel):
+    """What every representation of a user shows: the API's ``UserRead`` and the
+    repositories' ``UserRecord``. Never the password hash."""
 
     id: uuid.UUID
     email: str
@@ -89,6 +90,10 @@ class UserRead(BaseModel):
     status: UserStatus
     created_at: datetime
     updated_at: datetime
+
+
+class UserRead(UserFields):
+    model_config = ConfigDict(from_attributes=True)
 
 
 class PageMeta(BaseModel):

@@ -10,11 +10,13 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from reference_api.actor_cache import ActorCache
 from reference_api.clock import Clock
 from reference_api.errors import (
     Conflict,
@@ -45,10 +47,12 @@ from reference_api.repositories import (
     RateBucketRepository,
     RefreshTokenRepository,
     UserFilters,
+    UserRecord,
     UserRepository,
 )
 from reference_api.schemas import OrderCreate, TokenPair, UserCreate, UserReplace, UserUpdate
 from reference_api.security import (
+    AccessTokenClaims,
     AccessTokenCodec,
     InvalidTokenError,
     Passwords,
@@ -64,19 +68,28 @@ ADMIN_REQUIRED = "This operation requires the admin role."
 BAD_CREDENTIALS = "Invalid email or password."
 BAD_ACCESS_TOKEN = "The access token is invalid or has expired."
 BAD_REFRESH_TOKEN = "The refresh token is invalid or has expired."
+# A user as read (UserRecord) or as loaded for a write (User).
+Found = TypeVar("Found", User, UserRecord)
+
 REFRESH_TOKEN_REUSED = "The refresh token was already used; every session from that login has been revoked."
 
 
-def require_admin(actor: User) -> None:
+def require_admin(actor: UserRecord) -> None:
     if actor.role != Role.admin:
         raise Forbidden(ADMIN_REQUIRED)
 
 
-def require_self_or_admin(actor: User, user_id: uuid.UUID) -> None:
+def require_self_or_admin(actor: UserRecord, user_id: uuid.UUID) -> None:
     # Checked before looking the user up, so a non-admin cannot probe which IDs exist
     # by telling 403 from 404.
     if actor.id != user_id and actor.role != Role.admin:
         raise Forbidden("You may only access your own account.")
+
+
+def _found(user: Found | None, user_id: uuid.UUID) -> Found:
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
 
 
 def _normalise_email(email: str) -> str:
@@ -101,13 +114,14 @@ class PlacedOrder:
 
 
 class UserService:
-    def __init__(self, session: Session, clock: Clock, passwords: Passwords) -> None:
+    def __init__(self, session: Session, clock: Clock, passwords: Passwords, actors: ActorCache) -> None:
         self._session = session
         self._users = UserRepository(session)
         self._clock = clock
         self._passwords = passwords
+        self._actors = actors
 
-    def create(self, data: UserCreate, actor: User | None) -> User:
+    def create(self, data: UserCreate, actor: UserRecord | None) -> User:
         if data.role == Role.admin:
             if actor is None:
                 raise Unauthenticated("Sign in as an admin to create admin users.")
@@ -126,38 +140,41 @@ class UserService:
         self._commit()
         return user
 
-    def get(self, user_id: uuid.UUID, actor: User) -> User:
+    def get(self, user_id: uuid.UUID, actor: UserRecord) -> UserRecord:
         require_self_or_admin(actor, user_id)
-        user = self._users.get(user_id)
-        if user is None:
-            raise NotFound(f"No user with id {user_id}.")
-        return user
+        return _found(self._users.find(user_id), user_id)
 
     def list_page(
-        self, filters: UserFilters, sort: list[SortKey], page: PageRequest, actor: User
-    ) -> tuple[list[User], int]:
+        self, filters: UserFilters, sort: list[SortKey], page: PageRequest, actor: UserRecord
+    ) -> tuple[list[UserRecord], int]:
         require_admin(actor)
         return self._users.list_page(filters, sort, page)
 
-    def replace(self, user_id: uuid.UUID, data: UserReplace, actor: User, if_match: Preconditions) -> User:
+    def replace(self, user_id: uuid.UUID, data: UserReplace, actor: UserRecord, if_match: Preconditions) -> User:
         return self._apply(user_id, data.model_dump(), actor, if_match)
 
-    def update(self, user_id: uuid.UUID, data: UserUpdate, actor: User, if_match: Preconditions) -> User:
+    def update(self, user_id: uuid.UUID, data: UserUpdate, actor: UserRecord, if_match: Preconditions) -> User:
         return self._apply(user_id, data.model_dump(exclude_unset=True), actor, if_match)
 
-    def delete(self, user_id: uuid.UUID, actor: User) -> None:
-        user = self.get(user_id, actor)
+    def delete(self, user_id: uuid.UUID, actor: UserRecord) -> None:
+        user = self._load(user_id, actor)
         self._users.delete(user)
         self._session.commit()
+        self._actors.evict(user_id)
+
+    def _load(self, user_id: uuid.UUID, actor: UserRecord) -> User:
+        """The ORM object, for a write."""
+        require_self_or_admin(actor, user_id)
+        return _found(self._users.get(user_id), user_id)
 
     def _apply(
         self,
         user_id: uuid.UUID,
         changes: dict[str, object],
-        actor: User,
+        actor: UserRecord,
         if_match: Preconditions,
     ) -> User:
-        user = self.get(user_id, actor)
+        user = self._load(user_id, actor)
         if not if_match.allows(user.version):
             raise PreconditionFailed(STALE_USER)
         changes_privileged_field = any(
@@ -171,6 +188,8 @@ class UserService:
             setattr(user, field, value)
         user.updated_at = self._clock()
         self._commit()
+        # After the commit: a lookup from before it then stores nothing (ActorCache).
+        self._actors.evict(user_id)
         return user
 
     def _commit(self) -> None:
@@ -226,7 +245,7 @@ class OrderService:
         self,
         user_id: uuid.UUID,
         data: OrderCreate,
-        actor: User,
+        actor: UserRecord,
         idempotency_key: str | None = None,
     ) -> PlacedOrder:
         self._require_owner_or_admin(user_id, actor)
@@ -288,18 +307,18 @@ class OrderService:
         assert order is not None, "idempotency_keys.order_id cascades on delete"
         return PlacedOrder(order, replayed=True)
 
-    def get(self, user_id: uuid.UUID, order_id: uuid.UUID, actor: User) -> Order:
+    def get(self, user_id: uuid.UUID, order_id: uuid.UUID, actor: UserRecord) -> Order:
         self._require_owner_or_admin(user_id, actor)
         order = self._orders.get_for_user(user_id, order_id)
         if order is None:
             raise NotFound(f"No order with id {order_id} for this user.")
         return order
 
-    def list_page(self, user_id: uuid.UUID, page: PageRequest, actor: User) -> tuple[list[Order], int]:
+    def list_page(self, user_id: uuid.UUID, page: PageRequest, actor: UserRecord) -> tuple[list[Order], int]:
         self._require_owner_or_admin(user_id, actor)
         return self._orders.list_for_user(user_id, page)
 
-    def _require_owner_or_admin(self, user_id: uuid.UUID, actor: User) -> None:
+    def _require_owner_or_admin(self, user_id: uuid.UUID, actor: UserRecord) -> None:
         if actor.id != user_id and actor.role != Role.admin:
             raise Forbidden("You may only access your own orders.")
         if self._users.get(user_id) is None:
@@ -327,8 +346,10 @@ class AuthService:
         tokens: AccessTokenCodec,
         refresh_ttl: timedelta,
         login_limits: LoginLimits,
+        actors: ActorCache,
     ) -> None:
         self._session = session
+        self._actors = actors
         self._users = UserRepository(session)
         self._refresh_tokens = RefreshTokenRepository(session)
         self._failures = RateBucketRepository(session)
@@ -422,16 +443,32 @@ class AuthService:
             self._refresh_tokens.revoke_family(stored.family_id, self._clock())
             self._session.commit()
 
-    def authenticate(self, access_token: str) -> User:
+    def verify_access_token(self, access_token: str) -> AccessTokenClaims:
+        """Check the token's signature and claims: CPU only, no I/O."""
         try:
-            claims = self._tokens.decode(access_token, self._clock())
+            return self._tokens.decode(access_token, self._clock())
         except InvalidTokenError as exc:
             raise TokenRejected(BAD_ACCESS_TOKEN) from exc
-        user = self._users.get(claims.user_id)
+
+    def cached_actor(self, claims: AccessTokenClaims) -> UserRecord | None:
+        """The token's user if this process read it within the cache's TTL: no I/O.
+        None means "ask :meth:`load_actor`", never "rejected"."""
+        return self._actors.get(claims.user_id)
+
+    def load_actor(self, claims: AccessTokenClaims) -> UserRecord:
+        """The token's user, read from the database (one query), then cached."""
+        generation = self._actors.generation()
+        user = self._users.find(claims.user_id)
+        # End the read here: the endpoint runs in another thread-pool job, and a
+        # connection held from one job to the next, with every thread waiting for a
+        # connection, is how the thread pool and the connection pool deadlock.
+        self._session.rollback()
         # Re-reading the user makes deactivation and deletion take effect immediately
-        # instead of when the token expires.
+        # (within the cache's TTL in other worker processes) instead of when the token
+        # expires.
         if user is None or user.status != UserStatus.active:
             raise TokenRejected(BAD_ACCESS_TOKEN)
+        self._actors.store(user, generation)
         return user
 
     def _issue(self, user: User, family_id: uuid.UUID) -> TokenPair:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     jwt_audience: str = "agentkb-reference-api"
     access_token_ttl_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_ttl_days: int = Field(default=14, ge=1, le=90)
+    # How long a worker process trusts its last read of a token's user (ActorCache).
+    # Writes in the same process take effect at once; in other workers a deactivated,
+    # deleted or demoted account keeps its access for at most this long. 0: no cache,
+    # every authenticated request reads its user.
+    auth_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
     argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=min(m for m, _ in ARGON2_OWASP_MINIMUMS))
     argon2_time_cost: int = Field(default=ARGON2_MIN_TIME_COST, ge=min(t for _, t in ARGON2_OWASP_MINIMUMS))

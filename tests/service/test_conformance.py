@@ -744,6 +744,25 @@ def test_pwd_length_bounds(client: ApiClient) -> None:
     assert client.post(LOGIN, json={"email": "long@example.com", "password": long_password}).status_code == 200
 
 
+# -- performance -----------------------------------------------------------------------
+
+
+@pytest.mark.convention("PERF-CACHE-TTL-AND-INVALIDATION")
+def test_perf_cache_ttl_and_invalidation(build_client: Any, auth: Any, clock: Any) -> None:
+    """A cached signed-in user is evicted by the write that changes it and kept at most AUTH_CACHE_SECONDS elsewhere."""
+    worker, other_worker = build_client(auth_cache_seconds=5), build_client(auth_cache_seconds=5)
+    for app in (worker, other_worker):
+        assert app.get("/api/users/me", headers=auth.bob).status_code == 200  # cached in both
+
+    worker.patch(BOB, json={"status": "inactive"}, headers=auth.admin)
+
+    assert worker.get("/api/users/me", headers=auth.bob).status_code == 401  # the writer's process: at once
+    clock.advance(seconds=4.9)
+    assert other_worker.get(BOB, headers=auth.bob).status_code == 200  # another process: until the TTL...
+    clock.advance(seconds=0.1)
+    problem(other_worker.get(BOB, headers=auth.bob), 401, "UNAUTHENTICATED")  # ...and no longer
+
+
 # -- security --------------------------------------------------------------------------
 
 

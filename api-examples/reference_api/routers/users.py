@@ -11,7 +11,7 @@ from reference_api.dependencies import CurrentUser, OptionalUser, UserServiceDep
 from reference_api.errors import ErrorCode
 from reference_api.listing import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageRequest, SortKey, parse_sort
 from reference_api.models import Role, User, UserStatus
-from reference_api.repositories import USER_SORT_COLUMNS, UserFilters
+from reference_api.repositories import USER_SORT_COLUMNS, UserFilters, UserRecord
 from reference_api.responses import json_response
 from reference_api.schemas import (
     PageMeta,
@@ -34,7 +34,7 @@ _NOT_YOURS = docs.problem(ErrorCode.FORBIDDEN, "You may only access your own acc
 _NO_SUCH_USER = docs.problem(ErrorCode.NOT_FOUND, f"No user with id {demo.UNKNOWN_ID}.", docs.UNKNOWN_USER_PATH)
 
 
-def _with_etag(user: User) -> Response:
+def _with_etag(user: User | UserRecord) -> Response:
     # The version changes with every write, so it identifies this representation
     # (a strong validator, RFC 9110 §8.8.3); clients send it back in If-Match.
     return json_response(UserRead.model_validate(user), headers={"ETag": f'"{user.version}"'})
@@ -144,8 +144,10 @@ def create_user(
         docs.unauthenticated("/api/users/me"),
     ),
 )
-def read_me(actor: CurrentUser) -> Response:
-    return _with_etag(actor)
+def read_me(actor: CurrentUser, users: UserServiceDep) -> Response:
+    # Read afresh: the actor may come from the per-process cache, which is exact about
+    # who may do what but not meant to serve the account's current representation.
+    return _with_etag(users.get(actor.id, actor))
 
 
 async def _sort_keys(
