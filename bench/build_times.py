@@ -10,8 +10,9 @@ each copy it times, with ``-j auto`` as ``make docs`` does (or each of ``--jobs`
 - ``nochange``: a rebuild with nothing changed;
 - ``agent``: a rebuild after one agent file is edited;
 - ``guide``: a rebuild after one guide is edited;
-- ``floor``: a clean build of the same agent pages as plain Markdown (title plus body),
-  with myst-parser, furo and sphinx-design only: what the stack costs without agentkb;
+- ``floor``: a clean build of the same pages by the same stack without agentkb: the site's
+  conf.py without agentkb, its other pages as they are, each agent page as plain Markdown
+  (title plus body) and listed in the navigation (see floor_site);
 - ``floor_nochange`` and ``floor_agent``: that plain site rebuilt with nothing changed, and
   after the same agent's page is edited: what the stack itself costs for a rebuild.
 
@@ -80,26 +81,32 @@ def make_site(dest: Path, size: int, corpus: Path) -> int:
 
 
 def floor_site(site: Path, dest: Path) -> None:
-    """The agent pages of ``site`` as plain MyST pages, built with the stack alone."""
+    """Every page of ``site``, built by the same stack without agentkb.
+
+    The site's own ``conf.py`` with ``agentkb`` left out of its extensions; the guides, the
+    API examples and the other pages as they are (agentkb's directives on them do not
+    render, and warn); each agent page as plain Markdown, its title and its body; and the
+    agents in a hidden toctree on the overview, so that the navigation, which Furo draws on
+    every page, lists every agent as the site's does.
+    """
     sys.path.insert(0, str(ROOT / "_ext"))
     from agentkb.definitions import definition_files, load_definition
 
-    (dest / "agents").mkdir(parents=True)
+    shutil.copytree(site, dest, ignore=shutil.ignore_patterns("_build"))
+    conf = dest / "conf.py"
+    text = conf.read_text("utf-8")
+    if '    "agentkb",\n' not in text:
+        raise SystemExit(f"{conf} no longer lists agentkb as one extension per line: update floor_site")
+    conf.write_text(text.replace('    "agentkb",\n', ""), "utf-8")
     names = []
-    for path in definition_files(site / DEFINITIONS):
+    for path in definition_files(dest / DEFINITIONS):
         d = load_definition(path)
         body = re.sub(r"^(\s{0,3})#(?=\s)", r"\1##", d.body, flags=re.M)
         (dest / "agents" / f"{d.slug}.md").write_text(f"# {d.slug}\n\n{body}", "utf-8")
-        names.append(f"agents/{d.slug}")
+        names.append(d.slug)
+    overview = dest / "agents" / "index.md"
     toctree = "\n".join(names)
-    (dest / "index.md").write_text(f"# Floor\n\n```{{toctree}}\n{toctree}\n```\n", "utf-8")
-    (dest / "conf.py").write_text(
-        'project = "floor"\nextensions = ["myst_parser", "sphinx_design"]\n'
-        'myst_enable_extensions = ["colon_fence", "deflist", "fieldlist", "attrs_inline", "attrs_block",'
-        ' "substitution", "tasklist"]\nmyst_heading_anchors = 4\nhtml_theme = "furo"\n'
-        "suppress_warnings = ['misc.highlighting_failure', 'myst']\n",
-        "utf-8",
-    )
+    overview.write_text(overview.read_text("utf-8") + f"\n```{{toctree}}\n:hidden:\n\n{toctree}\n```\n", "utf-8")
 
 
 def build(src: Path, out: Path, jobs: str) -> tuple[float, float, str, int]:
