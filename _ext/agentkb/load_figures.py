@@ -79,7 +79,9 @@ class ServiceLoadFigures(SphinxDirective):
                 )
             )
         return table(
-            [f"{label}: the list request's own work, in-process", "CPU µs per call"], rows, classes=["service-load-floor"]
+            [f"{label}: the list request's own work, in-process", "CPU µs per call"],
+            rows,
+            classes=["service-load-floor"],
         )
 
     def _conditions(self, labels: list[str], runs: list[dict[str, Any]]) -> nodes.Node:
