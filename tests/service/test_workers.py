@@ -71,6 +71,7 @@ def _start(database_url: str, log: Path, **env: str) -> Server:
         LOG_LEVEL="DEBUG",
         **env,
     )
+    start = log.stat().st_size if log.exists() else 0  # a test may start a second server on the same log
     with log.open("ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "reference_api", "--port", str(port), "--workers", "2"],
@@ -80,18 +81,21 @@ def _start(database_url: str, log: Path, **env: str) -> Server:
             start_new_session=True,
         )
     server = Server(process, f"http://127.0.0.1:{port}", database_url, log)
+    # Ready when both workers have answered the probe: the first can answer while the other
+    # still starts, and on a busy machine every request of a test could then go to one.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited:\n{log.read_text()}")
         try:
-            if httpx.get(f"{server.url}/api/health/ready", timeout=1).status_code == 200:
-                return server
+            httpx.get(f"{server.url}/api/health/ready", timeout=1)
         except httpx.TransportError:
             pass
-        time.sleep(0.2)
+        if len(_worker_pids_that_served(log, "/api/health/ready", start)) == 2:
+            return server
+        time.sleep(0.05)
     server.kill()
-    raise RuntimeError(f"server did not become ready:\n{log.read_text()}")
+    raise RuntimeError(f"both workers did not become ready:\n{log.read_text()}")
 
 
 @pytest.fixture
@@ -143,10 +147,13 @@ def _scalar(database_url: str, statement) -> object:
         engine.dispose()
 
 
-def _worker_pids_that_served(log: Path, path: str) -> set[int]:
-    """The process IDs in the access-log lines for ``path``."""
+def _worker_pids_that_served(log: Path, path: str, start: int = 0) -> set[int]:
+    """The process IDs in the access-log lines for ``path`` (from byte ``start`` of the log)."""
     pids = set()
-    for line in log.read_text(errors="replace").splitlines():
+    with log.open("rb") as fh:
+        fh.seek(start)
+        text = fh.read().decode(errors="replace")
+    for line in text.splitlines():
         try:
             entry = json.loads(line)
         except ValueError:
