@@ -1,4 +1,4 @@
-"""The sidebar's navigation, drawn once per folder (agentkb.navigation), is the one Furo draws."""
+"""The sidebar's navigation, drawn once per build (agentkb.navigation), is the one Furo draws."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Furo's sidebar navigation, drawn once per folder and build instead of once per page.
+"""Furo's sidebar navigation, drawn once per build instead of once per page.
 
 Furo puts the whole table of contents in every page's sidebar: Sphinx resolves the global
 toctree for the page (copying every entry) and Furo rewrites the HTML with BeautifulSoup.
@@ -6,9 +6,9 @@ At 200 agents that was a quarter of a second for each page written, more than ha
 incremental build. The tree differs from page to page only in its links (relative to the
 page's folder) and in which entries are marked as current. So, for Furo's call only:
 
-- before Furo's handler, the page's ``toctree()`` returns the tree drawn for its folder
-  with no entry current (the first page of each folder draws it); Furo's own cache then
-  rewrites each folder's tree once;
+- before Furo's handler, the page's ``toctree()`` returns the tree for its folder with no
+  entry current: Sphinx resolves it once, and each folder's copy has its links made
+  relative to that folder; Furo's own cache then rewrites each folder's tree once;
 - after Furo's handler, the page's own entry and its ancestors are marked the way Sphinx
   (``current`` on the link, its list items and lists; the link itself becomes ``#``) and
   Furo (``current-page`` on the page's item, its ancestors' toggles checked) mark them.
