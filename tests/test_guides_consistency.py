@@ -166,18 +166,22 @@ def test_the_reference_service_password_bounds_meet_asvs_5() -> None:
 TEST_SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
 
-@pytest.mark.parametrize(("memory_kib", "time_cost"), OWASP_ARGON2ID_MINIMUMS)
-def test_the_reference_service_accepts_every_owasp_argon2id_minimum(memory_kib: int, time_cost: int) -> None:
+def _argon2_settings(memory_kib: int, time_cost: int) -> object:
     from reference_api.settings import Settings
 
+    return Settings(
+        environment="test",
+        jwt_secret=TEST_SECRET,
+        argon2_memory_kib=memory_kib,
+        argon2_time_cost=time_cost,
+        argon2_parallelism=1,
+    )
+
+
+@pytest.mark.parametrize(("memory_kib", "time_cost"), OWASP_ARGON2ID_MINIMUMS)
+def test_the_reference_service_accepts_every_owasp_argon2id_minimum(memory_kib: int, time_cost: int) -> None:
     try:
-        Settings(
-            environment="test",
-            jwt_secret=TEST_SECRET,
-            argon2_memory_kib=memory_kib,
-            argon2_time_cost=time_cost,
-            argon2_parallelism=1,
-        )
+        _argon2_settings(memory_kib, time_cost)
     except ValidationError as exc:
         pytest.fail(f"m={memory_kib} t={time_cost} refused: {exc.errors()[0]['msg']}")
 
@@ -186,13 +190,5 @@ def test_the_reference_service_accepts_every_owasp_argon2id_minimum(memory_kib: 
 def test_the_reference_service_refuses_argon2id_settings_below_every_owasp_minimum(
     memory_kib: int, time_cost: int
 ) -> None:
-    from reference_api.settings import Settings
-
     with pytest.raises(ValidationError, match=r"below every Argon2id setting|greater than or equal to 7168"):
-        Settings(
-            environment="test",
-            jwt_secret=TEST_SECRET,
-            argon2_memory_kib=memory_kib,
-            argon2_time_cost=time_cost,
-            argon2_parallelism=1,
-        )
+        _argon2_settings(memory_kib, time_cost)

@@ -531,6 +531,11 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return sorted(pages & env.found_docs)
 
 
+def _digest(value: object) -> str:
+    """A short digest of a value's repr: enough to tell one build's view of a page from the next."""
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+
+
 #: The key, among an agent's convention IDs, of what the guides that link to its sections show.
 _SECTIONS = "#sections"
 
@@ -543,10 +548,7 @@ def _shown(env: BuildEnvironment, agent: Agent) -> dict[str, str]:
     for stance in stances_of(env, agent).stances:
         evidence = tuple((e.line, e.quote) for e in stance.evidence)
         shown.setdefault(stance.convention, []).append((stance.stance, stance.source, evidence))
-    return {
-        key: hashlib.sha256(repr((agent.title, agent.docname, sorted(entries))).encode()).hexdigest()[:16]
-        for key, entries in shown.items()
-    }
+    return {key: _digest((agent.title, agent.docname, sorted(entries))) for key, entries in shown.items()}
 
 
 def _changed_shown(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: set[str]) -> tuple[set[str], set[str]]:
@@ -590,8 +592,8 @@ def _shown_of_page(env: BuildEnvironment, domain: KnowledgeBaseDomain, docname: 
     placed = sorted((p.id, p.anchor) for p in domain.conventions.values() if p.docname == docname)
     title = env.titles[docname].astext() if docname in env.titles else ""
     return (
-        hashlib.sha256(repr((title, links, placed)).encode()).hexdigest()[:16],
-        hashlib.sha256(repr(sorted(domain.anchors.get(docname, ()))).encode()).hexdigest()[:16],
+        _digest((title, links, placed)),
+        _digest(sorted(domain.anchors.get(docname, ()))),
     )
 
 

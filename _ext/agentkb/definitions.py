@@ -88,8 +88,8 @@ def _compose_and_construct(front: str, loader_class: type) -> tuple[yaml.Node | 
         loader.dispose()
 
 
-def _load_front_matter(front: str) -> tuple[yaml.Node | None, Any]:
-    """The front matter's node tree (for line numbers) and its value, parsed once.
+def load_yaml(front: str) -> tuple[yaml.Node | None, Any]:
+    """A YAML document's node tree (for line numbers) and its value, parsed once.
 
     libyaml's parser is several times faster, which a linter run on every commit
     needs; when it fails, the pure-Python parser runs again for its clearer message
@@ -109,7 +109,7 @@ def parse_definition(path: Path, raw: bytes) -> AgentDefinition:
         raise DefinitionError(path, line, "the file is not valid UTF-8") from None
     front, front_line, body_line = _split(path, text)
     try:
-        node, meta = _load_front_matter(front)
+        node, meta = load_yaml(front)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = front_line + (mark.line if mark else 0)

@@ -39,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from ..definitions import LocatedError
+from ..definitions import LocatedError, load_yaml
 
 FOLDER = Path(__file__).parent
 #: Where the published site lives; permalinks in findings and rulesets point there.
@@ -170,22 +170,14 @@ def _rule(conv_id: str, raw: Any, path: Path, line: int) -> Rule:
     )
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_file(path: Path) -> list[Convention]:
     text = path.read_text("utf-8")
-    # One pass gives both the nodes (for line numbers) and the data; libyaml's loader, when
-    # PyYAML was built with it, reads the rulebook ten times faster: it is read every build.
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        data = (loader.construct_document(node) if node is not None else None) or []
+        node, data = load_yaml(text)  # read at every build: one libyaml pass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise RulebookError(path, (mark.line + 1) if mark else 1, f"malformed YAML: {exc.problem}") from None
-    finally:
-        loader.dispose()
+    data = data or []
     if not isinstance(data, list):
         raise RulebookError(path, 1, "the file must be a list of conventions")
     lines = _lines(node) if node is not None else {}
