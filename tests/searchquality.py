@@ -60,8 +60,23 @@ def sphinx_results(page, base: str, query: str) -> list[str]:  # page: playwrigh
 
 
 def pagefind_ui_results(page, base: str, query: str) -> list[str]:
-    """Result pages of the site's search page (agentkb-search.js over Pagefind), in the order shown."""
-    page.goto(base + "search.html?q=" + urllib.parse.quote_plus(query))
+    """Result pages of the site's search page (agentkb-search.js over Pagefind), in the order shown.
+
+    A page not yet on the search page opens search.html?q=..., as Furo's search box does; one
+    already there searches again the way a reader does, typing into its search box and pressing
+    Enter (the same search function; Pagefind and the index chunks it fetched stay loaded).
+    """
+    if page.url.startswith(base + "search.html"):
+        page.evaluate(
+            """(query) => {
+              const form = document.getElementById('agentkb-search');
+              form.querySelector('input[name=q]').value = query;
+              form.requestSubmit();
+            }""",
+            query,
+        )
+    else:
+        page.goto(base + "search.html?q=" + urllib.parse.quote_plus(query))
     page.wait_for_function(
         """(query) => {
           const form = document.getElementById('agentkb-search');

@@ -28,6 +28,8 @@ from webgates import (
     html_pages,
     missing,
     page_kind,
+    serve,
+    visit,
     visit_all,
     vnu_errors,
 )
@@ -105,6 +107,31 @@ def test_every_page_kind_is_covered(html: Path) -> None:
     kinds = {page_kind(rel) for rel in html_pages(html)}
     assert kinds == {"index", "agent", "guide", "api", "search", "generated"}
     assert {page_kind(rel.split("?")[0]) for rel in AXE_DARK_PAGES} == kinds
+
+
+def test_a_visit_reports_each_kind_of_problem_and_weighs_every_response(tmp_path: Path, chromium) -> None:
+    """The gates below pass only if nothing is reported: check here that the visit does report."""
+    style = "body { color: #222; }\n" * 40
+    (tmp_path / "style.css").write_text(style, "utf-8")
+    page_html = (
+        "<!doctype html><html lang=en><head><title>t</title><link rel=stylesheet href=style.css></head><body>"
+        '<img alt="" src="https://example.org/pixel.png"><script src="missing.js"></script>'
+        "<script>console.error('boom')</script></body></html>"
+    )
+    (tmp_path / "index.html").write_text(page_html, "utf-8")
+    context = chromium.new_context()
+    try:
+        with serve(tmp_path) as base:
+            page = context.new_page()
+            found = visit(page, base, "index.html")
+    finally:
+        context.close()
+    problems = found["problems"]
+    assert "off-site request: https://example.org/pixel.png" in problems
+    assert f"HTTP 404: {base}missing.js" in problems
+    assert "console error: boom" in problems
+    assert found["resources"][base + "style.css"] == len(style.encode())
+    assert found["resources"][base + "index.html"] == len(page_html.encode())
 
 
 def test_every_page_loads_without_errors_or_failed_requests(visits: dict[str, dict]) -> None:
