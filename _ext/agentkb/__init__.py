@@ -27,6 +27,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         conventions,
         evidence,
         guide_index,
+        heap,
         ingest,
         lexers,
         links,
@@ -64,6 +65,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         buildtimes,
         load_figures,
         navigation,
+        heap,
     )
     for concern in concerns:
         concern.setup(app)
