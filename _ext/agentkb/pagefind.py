@@ -177,5 +177,8 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_config_value("agentkb_pagefind", True, "html", types=frozenset({bool}))
     app.connect("html-page-context", _mark)
     app.connect("html-collect-pages", _start)
-    app.connect("build-finished", _finish)
+    # Last but one (agentkb.heap unfreezes after it): the other handlers of build-finished
+    # (llms.txt, the published data, the stylesheet subset, the sitemap) run while Pagefind
+    # is still indexing.
+    app.connect("build-finished", _finish, priority=800)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
