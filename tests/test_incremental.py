@@ -81,6 +81,9 @@ def test_an_agent_edit_that_changes_no_stance_and_no_heading_rewrites_no_guide(
     appended = build(src, fresh=False)
     assert "agents/dropped-in" in appended.read
     assert not {"guides/time", "guides/other"} & appended.written, appended.status
+    # Nor does the matrix, which shows stances and their cited lines; the overview shows
+    # the agent's size, and is rewritten.
+    assert "agents/index" in appended.written and "guides/conventions" not in appended.written
 
 
 def test_renaming_an_agent_heading_rewrites_the_guides_that_link_to_its_sections(
@@ -156,6 +159,14 @@ def test_the_verification_report_follows_an_agent_edit_without_being_re_read(bui
         for row in again.page("report").select("table.kb-verification-table tbody tr")
     }
     assert rows["quiet-agent"] == "1"  # its one sample, the TOML block just added
+    # Prose that moves no sample changes nothing the report shows: it is not rewritten.
+    edit(src / "agents/definitions/quiet-agent.md", "Keep functions short.", "Keep functions short and named.")
+    prose = build(src, fresh=False)
+    assert "agents/quiet-agent" in prose.read and "report" not in prose.written, prose.status
+    # A line above the sample moves it: the report links to its line, and is rewritten.
+    edit(src / "agents/definitions/quiet-agent.md", "## Style\n", "## Style\n\nOne more line.\n")
+    moved = build(src, fresh=False)
+    assert "report" in moved.written, moved.status
 
 
 def test_the_search_index_is_made_again_only_when_an_indexed_page_was_written(

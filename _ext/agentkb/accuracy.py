@@ -35,7 +35,7 @@ class DetectionAccuracyDirective(SphinxDirective):
                 f"no detection review at {self.config.agentkb_detection_review} (the agentkb_detection_review setting)"
             )
         domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
-        domain.note_aggregate(self.env.docname)
+        domain.note_aggregate(self.env.docname, shows="stances")
         self.env.note_dependency(str(review))
         return [AccuracyPlaceholder()]
 

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from docutils import nodes
 from sphinx import addnodes
@@ -39,8 +39,12 @@ from .published import conventions_document
 from .rulebook import STANCES, Convention, Rule
 from .stances import Evidence
 from .state import build_state
+from .verification import samples_shown
 
 logger = logging.getLogger(__name__)
+
+#: What a page that sums up every agent shows of each (see KnowledgeBaseDomain.note_aggregate).
+Shows = Literal["everything", "stances", "samples"]
 
 
 class Placement(NamedTuple):
@@ -200,23 +204,27 @@ class KnowledgeBaseDomain(Domain):
     directives = {"convention": ConventionDirective}
     roles = {"conv": XRefRole(), "agent": AgentSectionRole()}
     #: "aggregate_docs": pages that summarise every agent or guide, rewritten when any page
-    #: changes -> whether they are also re-read when an agent changes (see note_aggregate).
+    #: changes -> whether they are also re-read when an agent changes (see note_aggregate);
+    #: "aggregate_shows": the same pages -> what they show of each agent (see Shows).
     #: "agent_fingerprints": agent page -> the fingerprint of its files when it was read.
     #: "shown_stances": agent page -> convention ID -> digest of what the guides show of its
     #: stance, as last written (and its sections, see _shown); "shown_stances_salt": the
     #: rulebook and code they were worked out with. "shown_pages": the same for other pages,
-    #: per page (see _shown_of_page).
+    #: per page (see _shown_of_page). "shown_samples": agent page -> digest of what the
+    #: verification report shows of its code samples (see _samples_shown).
     initial_data = {
         "conventions": {},
         "agent_links": {},
         "aggregate_docs": {},
+        "aggregate_shows": {},
+        "shown_samples": {},
         "agent_fingerprints": {},
         "shown_stances": {},
         "shown_stances_salt": "",
         "anchors": {},
         "shown_pages": {},
     }
-    data_version = 9
+    data_version = 10
 
     @property
     def conventions(self) -> dict[str, Placement]:
@@ -231,11 +239,15 @@ class KnowledgeBaseDomain(Domain):
         """docname -> the ids on the page as read (see agentkb.verification.note_anchors)."""
         return self.data["anchors"]
 
-    def note_aggregate(self, docname: str, *, reread: bool = False) -> None:
-        """A page that shows every agent: rewritten whenever a page changes, and, with
-        ``reread``, re-read when an agent changes (its content is made when it is read,
-        not filled in when it is written)."""
+    def note_aggregate(self, docname: str, *, reread: bool = False, shows: Shows = "everything") -> None:
+        """A page that shows every agent: rewritten whenever another page changes what it
+        shows, and when an agent changes what the page ``shows`` of it (see Shows:
+        "stances" for its stances with their cited lines, "samples" for the verdicts on its
+        code samples, "everything" when any change to the agent may show); with ``reread``,
+        also re-read when an agent changes (its content is made when it is read, not filled
+        in when it is written)."""
         self.data["aggregate_docs"][docname] = self.data["aggregate_docs"].get(docname, False) or reread
+        self.data["aggregate_shows"].setdefault(docname, set()).add(shows)
 
     def add_convention(self, placement: Placement, location: Any) -> None:
         other = self.conventions.get(placement.id)
@@ -263,6 +275,7 @@ class KnowledgeBaseDomain(Domain):
 
     def clear_doc(self, docname: str) -> None:
         self.data["aggregate_docs"].pop(docname, None)
+        self.data["aggregate_shows"].pop(docname, None)
         self.anchors.pop(docname, None)
         self.data["agent_fingerprints"].pop(docname, None)
         for key, placement in list(self.conventions.items()):
@@ -281,7 +294,8 @@ class KnowledgeBaseDomain(Domain):
     def merge_domaindata(self, docnames: Iterable[str], otherdata: dict[str, Any]) -> None:
         for docname, reread in otherdata["aggregate_docs"].items():
             if docname in docnames:
-                self.note_aggregate(docname, reread=reread)
+                for shows in otherdata["aggregate_shows"].get(docname, ()):
+                    self.note_aggregate(docname, reread=reread, shows=shows)
         for docname, fingerprint in otherdata["agent_fingerprints"].items():
             if docname in docnames:
                 self.note_agent(docname, fingerprint)
@@ -487,8 +501,9 @@ def new_sidecars(env: BuildEnvironment) -> set[str]:
 def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """Rewrite, without re-reading, the pages that show what changed pages say.
 
-    - the pages that summarise every agent, when an agent changed, or another page
-      changed what they show of it (see _changed_pages);
+    - the pages that summarise every agent, when an agent changed what they show of it
+      (see KnowledgeBaseDomain.note_aggregate), or another page changed what they show of
+      it (see _changed_pages);
     - when an agent changed: the guides of the conventions on which its stance changed
       (each convention lists its agents' stances), and, if its title or headings changed,
       the pages that link to its sections;
@@ -505,10 +520,17 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     agent_docs = cat.docnames
     pages: set[str] = set()
     others, anchors_moved = _changed_pages(env, domain, touched - agent_docs)
-    if touched & agent_docs or others or anchors_moved:
+    if others or anchors_moved:
         pages |= set(domain.data["aggregate_docs"])
     if touched & agent_docs or touched - env.found_docs:
         conventions, slugs = _changed_shown(env, domain, touched)
+        if touched & agent_docs:
+            shown = {"everything"}
+            if conventions or slugs:
+                shown.add("stances")
+            if _changed_samples(env, domain, touched):
+                shown.add("samples")
+            pages |= {docname for docname, shows in domain.data["aggregate_shows"].items() if shows & shown}
         pages |= {placement.docname for conv, placement in domain.conventions.items() if conv in conventions}
         pages |= {
             link.docname
@@ -577,6 +599,22 @@ def _changed_shown(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: 
         if agent is not None:
             known[docname] = new
     return conventions, sections
+
+
+def _changed_samples(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: set[str]) -> bool:
+    """Whether a changed, added or removed agent changed what the verification report shows
+    of its code samples. Digests worked out with another rulebook or code count as changed."""
+    cat = catalog(env)
+    known: dict[str, str] = domain.data["shown_samples"]
+    salt = build_state(env).cache.salt
+    changed = False
+    for docname in touched & (cat.docnames | set(known)):
+        agent = cat.by_docname(docname)
+        new = f"{salt}:{samples_shown(env, agent)}" if agent is not None else None
+        changed |= known.pop(docname, None) != new
+        if new is not None:
+            known[docname] = new
+    return changed
 
 
 def _shown_of_page(env: BuildEnvironment, domain: KnowledgeBaseDomain, docname: str) -> tuple[str, str]:

@@ -31,7 +31,7 @@ class MatrixPlaceholder(nodes.General, nodes.Element):
 class ConventionMatrixDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         domain: Any = self.env.domains["kb"]  # agentkb.conventions.KnowledgeBaseDomain
-        domain.note_aggregate(self.env.docname)
+        domain.note_aggregate(self.env.docname, shows="stances")
         return [MatrixPlaceholder()]
 
 

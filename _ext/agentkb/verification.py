@@ -8,6 +8,7 @@ verification report.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from . import tables
-from .ingest import catalog
+from .ingest import Agent, catalog
 from .samples import (
     STATUS_TITLES,
     STATUSES,
@@ -201,6 +202,14 @@ def verdicts_for(env: BuildEnvironment, slug: str) -> list[Verdict]:
     return state.verdicts[slug]
 
 
+def samples_shown(env: BuildEnvironment, agent: Agent) -> str:
+    """A digest of what the report shows of an agent's samples: its title and page, each
+    verdict (line, status, reason, the sample and its sidecar entry) and any sidecar error."""
+    verdicts = verdicts_for(env, agent.slug)
+    shown = (agent.title, agent.docname, verdicts, build_state(env).sidecar_errors.get(agent.slug))
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+
+
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     agent = catalog(app.env).by_docname(app.env.docname)
     if agent is not None:
@@ -312,7 +321,7 @@ class AgentVerificationDirective(SphinxDirective):
         if part not in _PARTS:
             raise self.error(f"the argument must be {', '.join(_PARTS[:-1])} or {_PARTS[-1]}, not {part!r}")
         domain: KnowledgeBaseDomain = self.env.domains["kb"]  # type: ignore[assignment]
-        domain.note_aggregate(self.env.docname)
+        domain.note_aggregate(self.env.docname, shows="samples")
         return [ReportPlaceholder(part=part)]
 
 
