@@ -15,7 +15,7 @@ Everything is kept in the domain's data, which Sphinx merges after a parallel re
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -208,10 +208,10 @@ class KnowledgeBaseDomain(Domain):
     #: "aggregate_shows": the same pages -> what they show of each agent (see Shows).
     #: "agent_fingerprints": agent page -> the fingerprint of its files when it was read.
     #: "shown_stances": agent page -> convention ID -> digest of what the guides show of its
-    #: stance, as last written (and its sections, see _shown); "shown_stances_salt": the
-    #: rulebook and code they were worked out with. "shown_pages": the same for other pages,
-    #: per page (see _shown_of_page). "shown_samples": agent page -> digest of what the
-    #: verification report shows of its code samples (see _samples_shown).
+    #: stance, as last written (and its sections, see _shown); "shown_samples": agent page ->
+    #: digest of what the verification report shows of its code samples; "shown_salt": the
+    #: rulebook and code both were worked out with. "shown_pages": the same for other pages,
+    #: per page (see _shown_of_page).
     initial_data = {
         "conventions": {},
         "agent_links": {},
@@ -220,11 +220,11 @@ class KnowledgeBaseDomain(Domain):
         "shown_samples": {},
         "agent_fingerprints": {},
         "shown_stances": {},
-        "shown_stances_salt": "",
+        "shown_salt": "",
         "anchors": {},
         "shown_pages": {},
     }
-    data_version = 10
+    data_version = 11
 
     @property
     def conventions(self) -> dict[str, Placement]:
@@ -523,12 +523,14 @@ def on_env_get_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     if others or anchors_moved:
         pages |= set(domain.data["aggregate_docs"])
     if touched & agent_docs or touched - env.found_docs:
-        conventions, slugs = _changed_shown(env, domain, touched)
+        compared = _compared_agents(env, domain, touched)
+        conventions, slugs = _changed_shown(env, domain, compared)
+        samples_changed = _changed_samples(env, domain, compared)
         if touched & agent_docs:
             shown = {"everything"}
             if conventions or slugs:
                 shown.add("stances")
-            if _changed_samples(env, domain, touched):
+            if samples_changed:
                 shown.add("samples")
             pages |= {docname for docname, shows in domain.data["aggregate_shows"].items() if shows & shown}
         pages |= {placement.docname for conv, placement in domain.conventions.items() if conv in conventions}
@@ -573,48 +575,54 @@ def _shown(env: BuildEnvironment, agent: Agent) -> dict[str, str]:
     return {key: _digest((agent.title, agent.docname, sorted(entries))) for key, entries in shown.items()}
 
 
-def _changed_shown(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: set[str]) -> tuple[set[str], set[str]]:
-    """The conventions on which a changed, added or removed agent's stance changed, and
-    the agents (slugs) whose title or sections changed.
+def _compared_agents(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: set[str]) -> set[str]:
+    """The agent pages (current, or gone since) whose digests to compare: the touched ones,
+    or all of them when the digests were worked out with another rulebook or code."""
+    known = set(domain.data["shown_stances"]) | set(domain.data["shown_samples"])
+    agents = known | catalog(env).docnames
+    salt = build_state(env).cache.salt
+    if domain.data["shown_salt"] != salt:
+        domain.data["shown_salt"] = salt
+        return agents
+    return touched & agents
+
+
+def _replace_digests(
+    env: BuildEnvironment, known: dict[str, Any], docnames: set[str], digest: Callable[[Agent], Any]
+) -> Iterator[tuple[str, Any, Any]]:
+    """Each agent page with its digest as last written and as it is now (None for an agent
+    gone), keeping the new one in ``known``."""
+    cat = catalog(env)
+    for docname in docnames:
+        agent = cat.by_docname(docname)
+        new = digest(agent) if agent is not None else None
+        old = known.pop(docname, None)
+        if new is not None:
+            known[docname] = new
+        yield docname, old, new
+
+
+def _changed_shown(env: BuildEnvironment, domain: KnowledgeBaseDomain, docnames: set[str]) -> tuple[set[str], set[str]]:
+    """The conventions on which one of these agents' stance changed, and the agents (slugs)
+    whose title or sections changed.
 
     An edit that moves no cited line, changes no stance and no heading rewrites no guide.
-    Digests worked out with another rulebook or code are all compared afresh.
     """
-    cat = catalog(env)
-    known: dict[str, dict[str, str]] = domain.data["shown_stances"]
-    salt = build_state(env).cache.salt
-    if domain.data["shown_stances_salt"] != salt:
-        domain.data["shown_stances_salt"] = salt
-        touched = touched | set(known) | cat.docnames
     conventions: set[str] = set()
     sections: set[str] = set()
-    for docname in touched & (cat.docnames | set(known)):
-        agent = cat.by_docname(docname)
-        new = _shown(env, agent) if agent is not None else {}
-        old = known.pop(docname, {})
+    for docname, old, new in _replace_digests(env, domain.data["shown_stances"], docnames, partial(_shown, env)):
+        old, new = old or {}, new or {}
         changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
         if _SECTIONS in changed:
             sections.add(docname.rpartition("/")[2])
         conventions |= changed - {_SECTIONS}
-        if agent is not None:
-            known[docname] = new
     return conventions, sections
 
 
-def _changed_samples(env: BuildEnvironment, domain: KnowledgeBaseDomain, touched: set[str]) -> bool:
-    """Whether a changed, added or removed agent changed what the verification report shows
-    of its code samples. Digests worked out with another rulebook or code count as changed."""
-    cat = catalog(env)
-    known: dict[str, str] = domain.data["shown_samples"]
-    salt = build_state(env).cache.salt
-    changed = False
-    for docname in touched & (cat.docnames | set(known)):
-        agent = cat.by_docname(docname)
-        new = f"{salt}:{samples_shown(env, agent)}" if agent is not None else None
-        changed |= known.pop(docname, None) != new
-        if new is not None:
-            known[docname] = new
-    return changed
+def _changed_samples(env: BuildEnvironment, domain: KnowledgeBaseDomain, docnames: set[str]) -> bool:
+    """Whether one of these agents changed what the verification report shows of its samples."""
+    pairs = _replace_digests(env, domain.data["shown_samples"], docnames, lambda a: _digest(samples_shown(env, a)))
+    return any([old != new for _, old, new in pairs])  # a list: every digest is replaced
 
 
 def _shown_of_page(env: BuildEnvironment, domain: KnowledgeBaseDomain, docname: str) -> tuple[str, str]:

@@ -26,8 +26,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-_exit_registered = False
-
 
 def _freeze(*_: Any) -> None:
     gc.freeze()
@@ -38,14 +36,13 @@ def _unfreeze(app: Sphinx, exception: BaseException | None) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    global _exit_registered
     # Last in line: the catalogue and the rulebook are loaded by then, and, at env-updated,
     # every handler that adds to the environment has run.
     app.connect("env-before-read-docs", _freeze, priority=900)
     app.connect("env-updated", _freeze, priority=900)
     app.connect("build-finished", _unfreeze, priority=900)
-    if not _exit_registered:
-        # atexit runs handlers last-registered first, before the interpreter clears its
-        # modules: the freeze comes before the collections it is meant to skip.
-        atexit.register(gc.freeze)
-        _exit_registered = True
+    # Once per process however many builds it runs. atexit runs handlers last-registered
+    # first, before the interpreter clears its modules: the freeze comes before the
+    # collections it is meant to skip.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)

@@ -8,7 +8,6 @@ verification report.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,12 +201,11 @@ def verdicts_for(env: BuildEnvironment, slug: str) -> list[Verdict]:
     return state.verdicts[slug]
 
 
-def samples_shown(env: BuildEnvironment, agent: Agent) -> str:
-    """A digest of what the report shows of an agent's samples: its title and page, each
-    verdict (line, status, reason, the sample and its sidecar entry) and any sidecar error."""
+def samples_shown(env: BuildEnvironment, agent: Agent) -> tuple[object, ...]:
+    """What the report shows of an agent's samples: its title and page, each verdict (line,
+    status, reason, the sample and its sidecar entry) and any sidecar error."""
     verdicts = verdicts_for(env, agent.slug)
-    shown = (agent.title, agent.docname, verdicts, build_state(env).sidecar_errors.get(agent.slug))
-    return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+    return (agent.title, agent.docname, verdicts, build_state(env).sidecar_errors.get(agent.slug))
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
