@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
-from webgates import CHROMIUM_ARGS
+from webgates import CHROMIUM_ARGS, chromium_path
 
 # The same browser flags as the Playwright gates (no network, no first-run work), headless.
 FLAGS = ["--headless", *CHROMIUM_ARGS]
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = chromium_path()
     if found:
         return found
     if os.environ.get("CI"):
         pytest.fail("Chromium is not installed; .ci/system-deps installs it")
-    pytest.skip("Chromium is not installed (apt-get install chromium)")
+    pytest.skip("Chromium is not installed (apt-get install chromium-headless-shell)")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -40,7 +40,7 @@ def html(site: Build) -> Path:
 def chromium() -> Iterator[object]:
     """One headless Chromium (Playwright) for the tests that open the built site in it."""
     if chromium_path() is None:
-        missing("Chromium is not installed (apt-get install chromium)")
+        missing("Chromium is not installed (apt-get install chromium-headless-shell)")
     with browser() as b:
         yield b
 
