@@ -39,6 +39,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         pagefind,
         published,
         search,
+        serial_rebuilds,
         verification,
     )
 
@@ -66,6 +67,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         load_figures,
         navigation,
         heap,
+        serial_rebuilds,
     )
     for concern in concerns:
         concern.setup(app)
