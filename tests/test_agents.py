@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from sitebuild import ROOT
+from sitepages import parsed_page
 from tinybuild import TinyBuild, build, copy_tiny, edit
 
 from agentkb.definitions import definition_files, load_definition
@@ -23,7 +24,7 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 def _page(html: Path, slug: str) -> BeautifulSoup:
-    return BeautifulSoup((html / "agents" / f"{slug}.html").read_text("utf-8"), "html.parser")
+    return parsed_page(html / "agents" / f"{slug}.html")
 
 
 def _text(node) -> str:
@@ -104,7 +105,7 @@ def test_the_raw_file_can_be_downloaded_unchanged(html: Path) -> None:
 
 
 def test_the_overview_has_a_card_and_a_table_row_per_agent(html: Path) -> None:
-    soup = BeautifulSoup((html / "agents" / "index.html").read_text("utf-8"), "html.parser")
+    soup = parsed_page(html / "agents" / "index.html")
     cards = soup.select(".kb-overview-card")
     rows = soup.select("table.kb-comparison tbody tr")
     assert len(cards) == len(rows) == len(AGENT_FILES)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 from sitebuild import ROOT
+from sitepages import parsed_page
 
 SPEC = json.loads((ROOT / "api-examples" / "openapi.json").read_text("utf-8"))
 
@@ -21,7 +22,7 @@ def _operations_by_tag() -> dict[str, set[str]]:
 
 
 def _page(html: Path, name: str) -> BeautifulSoup:
-    return BeautifulSoup((html / "api-examples" / name).read_text("utf-8"), "html.parser")
+    return parsed_page(html / "api-examples" / name)
 
 
 def test_every_tag_of_the_spec_has_a_section_with_exactly_its_operations(html: Path) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from bs4 import BeautifulSoup
 from sitebuild import ROOT, matrix_cells
+from sitepages import parsed_page
 
 from agentkb.definitions import definition_files, load_definition
 from agentkb.rulebook import SITE_URL, default_rulebook
@@ -98,7 +98,7 @@ def test_every_published_quote_is_at_its_line_and_its_anchor_is_on_the_page(html
                 assert quote_at(raw[stance["agent"]], Evidence(evidence["line"], evidence["quote"])), evidence
                 page, anchor = evidence["page"].split("#")
                 if page not in pages:
-                    soup = BeautifulSoup((html / page).read_text("utf-8"), "html.parser")
+                    soup = parsed_page(html / page)
                     pages[page] = {str(node["id"]): node for node in soup.find_all(id=True)}
                 holder = pages[page].get(anchor)
                 assert holder is not None, evidence["page"]
@@ -107,9 +107,7 @@ def test_every_published_quote_is_at_its_line_and_its_anchor_is_on_the_page(html
 
 
 def test_the_matrix_cells_are_the_published_stances(html: Path, document: dict) -> None:
-    table = BeautifulSoup((html / "guides/conventions.html").read_text("utf-8"), "html.parser").select_one(
-        "table.kb-matrix"
-    )
+    table = parsed_page(html / "guides/conventions.html").select_one("table.kb-matrix")
     rows = table.select("tbody tr")
     assert [tr.select_one("th[scope=row]").get_text() for tr in rows] == [c["id"] for c in document["conventions"]]
     columns = {slug: matrix_cells(table, slug) for slug in SLUGS}
@@ -124,7 +122,7 @@ def test_the_matrix_cells_are_the_published_stances(html: Path, document: dict) 
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_agent_page_lists_its_stances_with_evidence(html: Path, document: dict, slug: str) -> None:
-    page = BeautifulSoup((html / "agents" / f"{slug}.html").read_text("utf-8"), "html.parser")
+    page = parsed_page(html / "agents" / f"{slug}.html")
     section = page.find("section", id="conventions")
     listed = [li.select_one("strong").get_text() for li in section.select("ul.kb-agent-stances > li")]
     expected = [c["id"] for c in document["conventions"] if any(s["agent"] == slug for s in c["stances"])]
@@ -153,7 +151,7 @@ def test_the_example_stance_on_the_conventions_page_is_a_real_one(document: dict
 
 
 def test_the_accuracy_page_shows_the_measured_precision_and_recall(html: Path, document: dict) -> None:
-    page = BeautifulSoup((html / "guides/detection.html").read_text("utf-8"), "html.parser")
+    page = parsed_page(html / "guides/detection.html")
     precision_table, recall_table = page.select("table.kb-accuracy")
     rows = {
         tr.select("td")[0].get_text(): [td.get_text() for td in tr.select("td")]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 from sitebuild import ROOT
+from sitepages import parsed_page
 
 from agentkb.definitions import definition_files
 
@@ -40,7 +41,7 @@ def _covered(section: Tag) -> bool:
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_section_with_guidance_is_covered_by_a_guide(html: Path, slug: str) -> None:
-    page = BeautifulSoup((html / "agents" / f"{slug}.html").read_text("utf-8"), "html.parser")
+    page = parsed_page(html / "agents" / f"{slug}.html")
     excluded = EXCLUSIONS.get(slug, {})
     uncovered = [
         anchor
@@ -52,7 +53,7 @@ def test_every_section_with_guidance_is_covered_by_a_guide(html: Path, slug: str
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_an_excluded_section_is_not_covered_and_has_a_reason(html: Path, slug: str) -> None:
-    page = BeautifulSoup((html / "agents" / f"{slug}.html").read_text("utf-8"), "html.parser")
+    page = parsed_page(html / "agents" / f"{slug}.html")
     sections = _guidance_sections(page)
     for anchor, reason in EXCLUSIONS.get(slug, {}).items():
         assert anchor in sections, f"{EXCLUSIONS_FILE.name}: {slug}#{anchor} is not a section"

@@ -221,6 +221,19 @@ def test_the_html_is_valid(html: Path) -> None:
     assert not [f"{e['url'].rsplit('/html/', 1)[-1]}:{e.get('lastLine')}: {e['message']}" for e in errors]
 
 
+def test_the_nu_checker_reports_the_line_of_an_invalid_tag(tmp_path: Path) -> None:
+    # The same JVM options as the gate above: what it checks, it would report.
+    if shutil.which("java") is None:
+        missing("Java is not installed (apt-get install default-jre-headless)")
+    page = tmp_path / "bad.html"
+    page.write_text(
+        "<!DOCTYPE html>\n<html lang=en><head><title>x</title></head>\n<body><p>text</span></p></body></html>\n",
+        "utf-8",
+    )
+    errors = vnu_errors([page])
+    assert [(e["lastLine"], e["message"]) for e in errors] == [(3, "Stray end tag \u201cspan\u201d.")]
+
+
 SHOTS = Path(os.environ.get("AGENTKB_SCREENSHOTS", ROOT / "_build" / "screenshots"))
 
 

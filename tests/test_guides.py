@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from sitebuild import ROOT, TOPIC_GUIDES
+from sitepages import parsed_page
 from tinybuild import build, copy_tiny
 
 from agentkb.rulebook import default_rulebook
@@ -18,7 +19,7 @@ GUIDES = TOPIC_GUIDES
 
 
 def _soup(html: Path, page: str) -> BeautifulSoup:
-    return BeautifulSoup((html / page).read_text("utf-8"), "html.parser")
+    return parsed_page(html / page)
 
 
 @pytest.mark.parametrize("guide", GUIDES)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from sitebuild import ROOT
+from sitepages import parsed_page
 from tinybuild import build, copy_tiny
 
 from agentkb.page_source import last_commit_dates
@@ -30,7 +31,7 @@ def _conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
 
 
 def _soup(html: Path, page: str) -> BeautifulSoup:
-    return BeautifulSoup((html / page).read_text("utf-8"), "html.parser")
+    return parsed_page(html / page)
 
 
 def test_the_base_url_and_repository_default_to_the_published_site(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from sitebuild import ROOT, TOPIC_GUIDES
+from sitepages import parsed_page
 
 from agentkb.definitions import definition_files, load_definition
 from agentkb.facts import measure
@@ -25,7 +26,7 @@ DEFINITIONS = ROOT / "agents" / "definitions"
 
 
 def _soup(html: Path, page: str) -> BeautifulSoup:
-    return BeautifulSoup((html / page).read_text("utf-8"), "html.parser")
+    return parsed_page(html / page)
 
 
 def _text(node) -> str:

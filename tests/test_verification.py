@@ -14,10 +14,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 from sitebuild import ROOT
+from sitepages import parsed_page
 from sybil import Sybil
 
 from agentkb.definitions import load_definition
@@ -96,7 +96,7 @@ def test_every_code_block_is_executed_or_explained(html: Path, sybils: ModuleTyp
     shown: dict[str, int] = {}
     accounted: dict[str, int] = {}
     for page in sorted(html.rglob("*.html")):
-        soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+        soup = parsed_page(page)
         blocks = soup.select("div.highlight") + [
             pre for pre in soup.find_all("pre") if pre.find_parent("div", class_="highlight") is None
         ]
@@ -120,7 +120,7 @@ def test_every_code_block_is_executed_or_explained(html: Path, sybils: ModuleTyp
 
 def test_agent_pages_show_the_tested_classification(html: Path) -> None:
     for path in sorted(DEFINITIONS.glob("*.md")):
-        soup = BeautifulSoup((html / "agents" / f"{path.stem}.html").read_text("utf-8"), "html.parser")
+        soup = parsed_page(html / "agents" / f"{path.stem}.html")
         for verdict in classify(load_definition(path)):
             badge = soup.find(id=verdict.anchor)
             assert badge is not None, f"{path.name}:{verdict.line}: no status line"
