@@ -63,26 +63,31 @@ class AgentLink(NamedTuple):
     label: str  # a convention ID, or "" for a plain guide link
 
 
-def check_target(env: BuildEnvironment, target: str, location: Any) -> Agent | None:
-    """Warn, naming the page and line, when ``slug#anchor`` is not an agent section."""
+def agent_target_problem(env: BuildEnvironment, target: str) -> str | None:
+    """Why ``slug#anchor`` is not an agent section (naming the sections it has), or None."""
     slug, _, anchor = target.partition("#")
     agent = catalog(env).by_slug(slug)
     if agent is None:
-        logger.warning("unknown agent %r in %r", slug, target, location=location, type="agentkb", subtype="agent-ref")
-        return None
+        return f"unknown agent {slug!r} in {target!r}"
     if anchor and agent.section(anchor) is None:
         known = ", ".join(s.anchor for s in agent.sections)
-        logger.warning(
-            "agent %r has no section %r; its sections are: %s",
-            slug,
-            anchor,
-            known,
-            location=location,
-            type="agentkb",
-            subtype="agent-ref",
-        )
+        return f"agent {slug!r} has no section {anchor!r}; its sections are: {known}"
+    return None
+
+
+def _warn_missing_agent_section(app: Sphinx, domain: Domain | None, node: pending_xref) -> bool | None:
+    """Say why a ``{kb:agent}`` link is broken, in place of Sphinx's "target not found".
+
+    Reported when the linking page is written, so once per build that writes it, and also
+    when the heading went after the page was read (see on_env_get_updated).
+    """
+    if domain is None or domain.name != "kb" or node["reftype"] != "agent":
         return None
-    return agent
+    problem = agent_target_problem(app.env, node["reftarget"])
+    if problem is None:
+        return None
+    logger.warning("%s", problem, location=node, type="agentkb", subtype="agent-ref")
+    return True
 
 
 class StancesPlaceholder(nodes.General, nodes.Element):
@@ -177,7 +182,8 @@ class AgentSectionRole(XRefRole):
         self, document: nodes.document, env: BuildEnvironment, node: nodes.Element, is_ref: bool
     ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         target = node["reftarget"]
-        if check_target(env, target, node):
+        # A broken target is reported when the page is written (_warn_missing_agent_section).
+        if agent_target_problem(env, target) is None:
             section = _enclosing_id(node, document)
             domain: KnowledgeBaseDomain = env.domains["kb"]  # type: ignore[assignment]
             domain.add_agent_link(target, AgentLink(env.docname, section, ""))
@@ -327,8 +333,8 @@ class KnowledgeBaseDomain(Domain):
                 return None
             section = agent.section(anchor) if anchor else None
             if anchor and section is None:
-                # The heading went after the linking page was read: Sphinx reports the
-                # reference as not found when this page is rewritten (on_env_get_updated).
+                # The heading went after the linking page was read: reported when this
+                # page is rewritten (on_env_get_updated, _warn_missing_agent_section).
                 return None
             if not node.get("refexplicit"):
                 label = f"{agent.title} § {section.title}" if section else agent.title
@@ -720,3 +726,4 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-read", on_doctree_read)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("env-get-updated", on_env_get_updated)
+    app.connect("warn-missing-reference", _warn_missing_agent_section)
