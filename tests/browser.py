@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-from webgates import CHROMIUM_ARGS, chromium_path
+from webgates import CHROMIUM_ARGS, NO_CHROMIUM, chromium_path, missing
 
 # The same browser flags as the Playwright gates (no network, no first-run work), headless.
 FLAGS = ["--headless", *CHROMIUM_ARGS]
@@ -16,11 +14,9 @@ FLAGS = ["--headless", *CHROMIUM_ARGS]
 
 def chromium() -> str:
     found = chromium_path()
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is not installed; .ci/system-deps installs it")
-    pytest.skip("Chromium is not installed (apt-get install chromium-headless-shell)")
+    if found is None:
+        missing(NO_CHROMIUM)
+    return found
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

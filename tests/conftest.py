@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 from sitebuild import ROOT, Build, sphinx_build
-from webgates import browser, chromium_path, missing, serve
+from webgates import NO_CHROMIUM, browser, chromium_path, missing, serve
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +40,7 @@ def html(site: Build) -> Path:
 def chromium() -> Iterator[object]:
     """One headless Chromium (Playwright) for the tests that open the built site in it."""
     if chromium_path() is None:
-        missing("Chromium is not installed (apt-get install chromium-headless-shell)")
+        missing(NO_CHROMIUM)
     with browser() as b:
         yield b
 

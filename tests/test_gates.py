@@ -212,19 +212,22 @@ def test_axe_finds_no_serious_violation_on_a_phone(chromium, base_url: str, rel:
         context.close()
 
 
-def test_the_html_is_valid(html: Path) -> None:
+def _needs_the_nu_checker() -> None:
     if shutil.which("java") is None:
         missing("Java is not installed (apt-get install default-jre-headless)")
     if shutil.which("npm") is None:
         missing("npm is not installed (apt-get install npm)")
+
+
+def test_the_html_is_valid(html: Path) -> None:
+    _needs_the_nu_checker()
     errors = vnu_errors([html / rel for rel in html_pages(html)])
     assert not [f"{e['url'].rsplit('/html/', 1)[-1]}:{e.get('lastLine')}: {e['message']}" for e in errors]
 
 
 def test_the_nu_checker_reports_the_line_of_an_invalid_tag(tmp_path: Path) -> None:
     # The same JVM options as the gate above: what it checks, it would report.
-    if shutil.which("java") is None:
-        missing("Java is not installed (apt-get install default-jre-headless)")
+    _needs_the_nu_checker()
     page = tmp_path / "bad.html"
     page.write_text(
         "<!DOCTYPE html>\n<html lang=en><head><title>x</title></head>\n<body><p>text</span></p></body></html>\n",

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from sitebuild import ROOT, TOPIC_GUIDES
 from sitepages import parsed_page
 from tinybuild import build, copy_tiny
@@ -18,19 +17,17 @@ PARTS = ["What the agents say", "Where they disagree", "Recommendation", "Exampl
 GUIDES = TOPIC_GUIDES
 
 
-def _soup(html: Path, page: str) -> BeautifulSoup:
-    return parsed_page(html / page)
-
-
 @pytest.mark.parametrize("guide", GUIDES)
 def test_every_guide_has_the_four_parts_in_order(html: Path, guide: str) -> None:
-    headings = [h.get_text(strip=True).rstrip("#¶") for h in _soup(html, f"guides/{guide}.html").select("article h2")]
+    headings = [
+        h.get_text(strip=True).rstrip("#¶") for h in parsed_page(html / f"guides/{guide}.html").select("article h2")
+    ]
     assert [h for h in headings if h in PARTS] == PARTS
 
 
 @pytest.mark.parametrize("guide", GUIDES)
 def test_every_guide_links_agent_sections_and_states_conventions(html: Path, guide: str) -> None:
-    soup = _soup(html, f"guides/{guide}.html")
+    soup = parsed_page(html / f"guides/{guide}.html")
     assert soup.select('a[href*="../agents/"][href*="#"]'), "no link to an agent section"
     assert soup.select("dl.kb.convention"), "no convention"
 
@@ -46,7 +43,7 @@ def test_the_guides_set_out_exactly_the_rulebooks_conventions_each_once(html: Pa
     placed = [
         (f"guides/{guide}", dl.select_one(".sig-name").get_text(strip=True))
         for guide in GUIDES
-        for dl in _soup(html, f"guides/{guide}.html").select("dl.kb.convention")
+        for dl in parsed_page(html / f"guides/{guide}.html").select("dl.kb.convention")
     ]
     assert sorted(placed) == sorted((conv.guide, conv.id) for conv in default_rulebook())
 
@@ -75,19 +72,19 @@ def test_a_link_to_a_missing_agent_section_fails_the_build_with_the_valid_ones(t
 @functools.cache
 def _ids(html: Path, page: str) -> frozenset[str]:
     """The ids on a page, parsed once: agent pages are large (furo's navigation lists every agent)."""
-    return frozenset(str(node["id"]) for node in _soup(html, page).find_all(id=True))
+    return frozenset(str(node["id"]) for node in parsed_page(html / page).find_all(id=True))
 
 
 def test_every_agent_section_anchor_a_guide_uses_exists_on_the_agent_page(html: Path) -> None:
     for guide in GUIDES:
-        for link in _soup(html, f"guides/{guide}.html").select('a[href^="../agents/"][href*="#"]'):
+        for link in parsed_page(html / f"guides/{guide}.html").select('a[href^="../agents/"][href*="#"]'):
             page, anchor = link["href"][len("../") :].split("#")
             assert anchor in _ids(html, page), link["href"]
 
 
 def test_the_topics_table_counts_the_conventions_each_agent_takes_a_stance_on(html: Path) -> None:
     document = json.loads((html / "conventions.json").read_text("utf-8"))
-    table = _soup(html, "agents/index.html").select_one("table.kb-topics")
+    table = parsed_page(html / "agents/index.html").select_one("table.kb-topics")
     header = [th.get_text(strip=True) for th in table.select("thead th")]
     assert header[0] == "Agent"
     guides = {}

@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from sitebuild import ROOT
 from sitepages import parsed_page
 from tinybuild import build, copy_tiny
@@ -28,10 +27,6 @@ def _conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(ROOT / "conf.py"))
-
-
-def _soup(html: Path, page: str) -> BeautifulSoup:
-    return parsed_page(html / page)
 
 
 def test_the_base_url_and_repository_default_to_the_published_site(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +60,7 @@ def test_the_sitemap_lists_every_page_and_nothing_else(html: Path) -> None:
 
 def test_every_page_has_a_link_preview_with_the_social_card(html: Path) -> None:
     for page in ("index.html", "guides/passwords.html", "agents/opus-principles.html"):
-        meta = {m["property"]: m["content"] for m in _soup(html, page).find_all("meta", property=True)}
+        meta = {m["property"]: m["content"] for m in parsed_page(html / page).find_all("meta", property=True)}
         assert meta["og:url"] == SITE_URL + page
         assert meta["og:image"] == SITE_URL + "_static/social-card.png"
         assert meta["og:title"] and meta["og:description"] and meta["og:image:alt"]
@@ -73,7 +68,7 @@ def test_every_page_has_a_link_preview_with_the_social_card(html: Path) -> None:
 
 
 def test_the_404_page_links_work_from_any_depth(html: Path) -> None:
-    soup = _soup(html, "404.html")
+    soup = parsed_page(html / "404.html")
     assert "Page not found" in soup.get_text()
     links = [a["href"] for a in soup.find_all("a", href=True) if not a["href"].startswith(("#", "http"))]
     links += [link["href"] for link in soup.find_all("link", href=True) if not link["href"].startswith("http")]
@@ -90,14 +85,14 @@ def test_llms_full_txt_holds_the_text_of_every_page_in_the_order_of_llms_txt(htm
     shown = re.findall(r"^URL: (.+)$", full, re.M)
     assert shown == ["index.html", *listed]
     # Prose from a guide, an agent's raw body and a generated table all appear in full.
-    passwords = _soup(html, "guides/passwords.html").find("article").find("p").get_text()
+    passwords = parsed_page(html / "guides/passwords.html").find("article").find("p").get_text()
     assert " ".join(passwords.split()) in " ".join(full.split())
     raw = (ROOT / "agents/definitions/opus-principles.md").read_text("utf-8")
     assert "You are an elite Backend Development Engineer" in raw
     assert "You are an elite Backend Development Engineer" in full
     # Text the HTML hides stays out: a card's stretched link would repeat its title.
     overview = full.split("URL: agents/index.html", 1)[1].split("\nURL: ", 1)[0]
-    for card in _soup(html, "agents/index.html").select(".kb-overview-card .sd-card-title"):
+    for card in parsed_page(html / "agents/index.html").select(".kb-overview-card .sd-card-title"):
         title = " ".join(card.get_text().split())
         assert f"\n{title}\n" in overview and not re.search(re.escape(title) + r"\w", overview), title
 
@@ -133,13 +128,13 @@ def test_pages_show_the_date_of_their_source_and_agent_pages_edit_the_raw_file(h
     dates = last_commit_dates(ROOT)
     if "agents/definitions/opus-principles.md" not in dates:
         pytest.skip("not a git checkout with history")
-    agent = _soup(html, "agents/opus-principles.html")
+    agent = parsed_page(html / "agents/opus-principles.html")
     assert re.search(r"Last updated on \d{1,2} \w+ \d{4}", agent.select_one(".last-updated").get_text())
     edit = agent.find("a", rel="edit")["href"]
     view = agent.find("a", title="View this page")["href"]
     assert edit == f"{REPOSITORY}/edit/main/agents/definitions/opus-principles.md"
     assert view == f"{REPOSITORY}/blob/main/agents/definitions/opus-principles.md?plain=true"
-    guide = _soup(html, "guides/passwords.html")
+    guide = parsed_page(html / "guides/passwords.html")
     assert guide.find("a", rel="edit")["href"] == f"{REPOSITORY}/edit/main/guides/passwords.md"
     assert guide.select_one(".last-updated")
 
@@ -161,7 +156,7 @@ def test_every_edit_link_points_to_a_file_of_the_repository(html: Path) -> None:
     prefix = f"{REPOSITORY}/edit/main/"
     checked = 0
     for page in html.rglob("*.html"):
-        link = _soup(html, str(page.relative_to(html))).find("a", rel="edit")
+        link = parsed_page(page).find("a", rel="edit")
         if link is None:
             continue
         assert link["href"].startswith(prefix), (page, link["href"])

@@ -25,10 +25,6 @@ GUIDES = sorted({c.guide for c in RULEBOOK.conventions.values()})
 DEFINITIONS = ROOT / "agents" / "definitions"
 
 
-def _soup(html: Path, page: str) -> BeautifulSoup:
-    return parsed_page(html / page)
-
-
 def _text(node) -> str:
     return re.sub(r"\s+", " ", node.get_text()).strip()
 
@@ -36,7 +32,7 @@ def _text(node) -> str:
 def _titles(html: Path) -> dict[str, str]:
     """slug -> the H1 of its agent page."""
     return {
-        path.stem: _text(_soup(html, f"agents/{path.stem}.html").find("h1")).rstrip("#¶ ").strip()
+        path.stem: _text(parsed_page(html / f"agents/{path.stem}.html").find("h1")).rstrip("#¶ ").strip()
         for path in definition_files(DEFINITIONS)
     }
 
@@ -47,7 +43,7 @@ def test_every_topic_guide_sets_conventions() -> None:
 
 @pytest.mark.parametrize("guide", GUIDES)
 def test_every_guide_opens_with_a_short_answer_linking_its_conventions(html: Path, guide: str) -> None:
-    section = _soup(html, f"{guide}.html").find("article").find("section")
+    section = parsed_page(html / f"{guide}.html").find("article").find("section")
     h1 = section.find("h1")
     first = h1.find_next_sibling()
     assert first is not None and "kb-short-answer" in first["class"], f"{guide}: {first}"
@@ -59,7 +55,7 @@ def test_every_guide_opens_with_a_short_answer_linking_its_conventions(html: Pat
 
 
 def test_the_guides_index_gives_one_line_per_guide_with_its_count(html: Path) -> None:
-    soup = _soup(html, "guides/index.html")
+    soup = parsed_page(html / "guides/index.html")
     lines = {item.find("a")["href"].removesuffix(".html"): _text(item) for item in soup.select(".kb-guide-index li")}
     reference = {"conventions", "detection", "search"}  # reference pages: no conventions of their own
     assert set(lines) == {g.removeprefix("guides/") for g in GUIDES} | reference
@@ -82,7 +78,7 @@ def test_the_guides_index_gives_one_line_per_guide_with_its_count(html: Path) ->
 def test_agents_are_named_by_their_page_title_everywhere_and_listed_in_that_order(html: Path) -> None:
     titles = _titles(html)
     ordered = sorted(titles.values(), key=str.casefold)
-    soup = _soup(html, "agents/index.html")
+    soup = parsed_page(html / "agents/index.html")
     cards = [_text(t) for t in soup.select(".kb-overview-card .sd-card-title")]
     rows = [_text(tr.find("td")) for tr in soup.select("table.kb-comparison > tbody > tr")]
     nav = [
@@ -90,7 +86,7 @@ def test_agents_are_named_by_their_page_title_everywhere_and_listed_in_that_orde
         for a in soup.select(".sidebar-tree a.reference")
         if a["href"].removesuffix(".html").split("/")[-1] in titles
     ]
-    verification = _soup(html, "agents/verification.html")
+    verification = parsed_page(html / "agents/verification.html")
     report = {_text(tr.find("td")) for tr in verification.select("table tbody tr")}
     topics = [_text(tr.find("td")) for tr in soup.select("table.kb-topics > tbody > tr")]
     assert cards == ordered
@@ -107,7 +103,7 @@ def test_public_pages_show_provenance_in_a_readers_terms(html: Path) -> None:
         assert str(ROOT) not in text, f"{page} shows a path of the build machine"
     provenance = tomllib.loads((DEFINITIONS / "provenance.toml").read_text("utf-8"))
     for path in definition_files(DEFINITIONS):
-        card = _text(_soup(html, f"agents/{path.stem}.html").select_one(".kb-agent-card"))
+        card = _text(parsed_page(html / f"agents/{path.stem}.html").select_one(".kb-agent-card"))
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert f"SHA-256: {digest}" in card
         if path.stem in provenance:
@@ -116,7 +112,7 @@ def test_public_pages_show_provenance_in_a_readers_terms(html: Path) -> None:
 
 
 def test_the_service_examples_are_badged_as_replayed_by_the_tests(html: Path) -> None:
-    soup = _soup(html, "api-examples/index.html")
+    soup = parsed_page(html / "api-examples/index.html")
     blocks = soup.select("article div.highlight-http")
     badges = [_text(b.find_previous_sibling("p", class_="kb-status")) for b in blocks]
     assert badges and set(badges) == {"replayed against the service"}
@@ -132,16 +128,16 @@ def test_the_service_examples_are_badged_as_replayed_by_the_tests(html: Path) ->
             method, path, _ = first.split()
             assert (method, path) in operations, first
     # The agent's own document is not replayed: nothing there claims to be.
-    assert "replayed" not in _soup(html, "api-examples/agent-spec.html").get_text()
+    assert "replayed" not in parsed_page(html / "api-examples/agent-spec.html").get_text()
 
 
 def test_the_overview_carries_filter_data_for_every_agent(html: Path) -> None:
-    soup = _soup(html, "agents/index.html")
+    soup = parsed_page(html / "agents/index.html")
     form = soup.select_one("form.kb-agent-filter")
     assert form is not None and form.has_attr("hidden")  # shown by the script only
     assert {s["name"] for s in form.find_all("select")} == {"model", "tools", "findings", "sort"}
     assert any("agent-overview.js" in s.get("src", "") for s in soup.find_all("script"))
-    assert not any("agent-overview.js" in s.get("src", "") for s in _soup(html, "index.html").find_all("script"))
+    assert not any("agent-overview.js" in s.get("src", "") for s in parsed_page(html / "index.html").find_all("script"))
     total = len(definition_files(DEFINITIONS))
     for holder in (".kb-overview-card", "table.kb-comparison > tbody > tr"):
         spans = [el.select_one(".kb-agent-data") for el in soup.select(holder)]

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from agentkb.rulebook import SITE_URL
@@ -81,7 +81,11 @@ def chromium_path() -> str | None:
     return shutil.which("chromium-headless-shell") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def missing(reason: str) -> None:
+#: What to say when no Chromium is installed (.ci/system-deps installs the headless shell).
+NO_CHROMIUM = "Chromium is not installed (apt-get install chromium-headless-shell)"
+
+
+def missing(reason: str) -> NoReturn:
     """Skip a test whose tool is missing, or fail under CI, where .ci/system-deps installs it."""
     import pytest
 
@@ -97,9 +101,7 @@ def browser() -> Iterator[object]:
 
     exe = chromium_path()
     if exe is None:
-        raise FileNotFoundError(
-            "Chromium is not installed (.ci/system-deps installs it: apt-get install chromium-headless-shell)"
-        )
+        raise FileNotFoundError(NO_CHROMIUM)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
         try:
